@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Extracts Debian's cloud-init package (current release) into a folder, without installing it or
+# touching the system's apt state, so the tests can validate user data with cloud-init's own schema.
+# Usage: .ci/fetch-cloud-init.sh DEST   (DEST/usr/lib/python3/dist-packages then holds cloudinit/)
+set -euo pipefail
+
+readonly SUITE="trixie"
+dest="${1:?usage: $0 DEST}"
+
+mirror_uri() {
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+main() {
+  if [[ -d "$dest/usr/lib/python3/dist-packages/cloudinit" ]]; then
+    echo "cloud-init already extracted in $dest"
+    return 0
+  fi
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$dest"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) $SUITE main" >"$work/sources.list"
+  local apt_opts=(
+    -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
+    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root"
+  )
+  apt-get "${apt_opts[@]}" -qq update
+  (cd "$work" && apt-get "${apt_opts[@]}" -qq download cloud-init)
+  dpkg-deb -x "$work"/cloud-init_*.deb "$dest"
+  echo "extracted $(basename "$work"/cloud-init_*.deb) into $dest"
+}
+
+main

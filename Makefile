@@ -1,0 +1,40 @@
+# The two commands of the README: `make up` brings the cluster up, `make test` runs the tests.
+
+PYTHON ?= python3
+VENV := .venv
+STACK ?= dev
+CLOUD_INIT_DIR := $(CURDIR)/.cache/cloud-init
+CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/usr/lib/python3/dist-packages/cloudinit
+
+# State lives in a folder of the project unless PULUMI_BACKEND_URL says otherwise (e.g. s3://bucket).
+export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+
+.PHONY: up destroy preview stack test
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(CLOUD_INIT_PACKAGE):
+	bash .ci/fetch-cloud-init.sh $(CLOUD_INIT_DIR)
+
+test: $(VENV)/.installed $(CLOUD_INIT_PACKAGE)
+	CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) $(VENV)/bin/python -m pytest
+
+stack: $(VENV)/.installed
+	mkdir -p .pulumi-state
+	pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK) --secrets-provider passphrase
+	@# Secure by default: the first run opens SSH and the API only to this machine's public address.
+	pulumi config get allowedCidrs >/dev/null 2>&1 || \
+		pulumi config set --path 'allowedCidrs[0]' "$$(curl -fsS https://checkip.amazonaws.com | tr -d '[:space:]')/32"
+
+up: stack
+	pulumi up --stack $(STACK)
+
+preview: stack
+	pulumi preview --stack $(STACK)
+
+destroy:
+	pulumi destroy --stack $(STACK)

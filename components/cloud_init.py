@@ -1,0 +1,78 @@
+"""The cloud-init user data that prepares a node for kubeadm.
+
+cloud-init writes the kernel configuration files and the preparation scripts from scripts/, then runs
+the scripts in order. A failing script stops the chain and marks cloud-init as failed, which the
+bootstrap's first command reports.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+from components import scripts, versions
+
+INSTALL_DIR = "/usr/local/lib/kubeadm-aws"
+EC2_USER_DATA_LIMIT_BYTES = 16 * 1024
+
+CONTROL_PLANE = "control-plane"
+WORKER = "worker"
+ROLES = (CONTROL_PLANE, WORKER)
+
+KERNEL_MODULES = ("overlay", "br_netfilter")
+SYSCTL_SETTINGS = {
+    "net.bridge.bridge-nf-call-iptables": 1,
+    "net.bridge.bridge-nf-call-ip6tables": 1,
+    "net.ipv4.ip_forward": 1,
+}
+
+
+class _LiteralStr(str):
+    """A string YAML writes as a literal block, so scripts stay readable in the user data."""
+
+
+def _literal_representer(dumper: yaml.SafeDumper, text: _LiteralStr) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|")
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+_Dumper.add_representer(_LiteralStr, _literal_representer)
+
+
+def preparation_steps(role: str, kubernetes_minor: str) -> list[tuple[str, str]]:
+    """(script name, rendered text) of each preparation step for a role, in the order they run."""
+    steps = [
+        ("prepare-node.sh", scripts.render("prepare-node.sh")),
+        ("install-containerd.sh", scripts.render("install-containerd.sh", CONTAINERD_LINE=versions.CONTAINERD_LINE)),
+        ("install-kubernetes.sh", scripts.render("install-kubernetes.sh", KUBERNETES_MINOR=kubernetes_minor)),
+    ]
+    if role == CONTROL_PLANE:
+        steps.append(("prepull-images.sh", scripts.render("prepull-images.sh")))
+    return steps
+
+
+def render_user_data(role: str, kubernetes_minor: str, cluster_name: str) -> str:
+    """The `#cloud-config` document for a node of `role`."""
+    if role not in ROLES:
+        raise ValueError(f"unknown node role {role!r}; expected one of {ROLES}")
+    steps = preparation_steps(role, kubernetes_minor)
+    document = {
+        "write_files": [
+            _file("/etc/modules-load.d/kubernetes.conf", "".join(f"{m}\n" for m in KERNEL_MODULES)),
+            _file("/etc/sysctl.d/99-kubernetes.conf", "".join(f"{k} = {v}\n" for k, v in SYSCTL_SETTINGS.items())),
+            *(_file(f"{INSTALL_DIR}/{name}", text, permissions="0755") for name, text in steps),
+        ],
+        # One command, so that the first failing step stops the rest and fails cloud-init.
+        "runcmd": [" && ".join(f"{INSTALL_DIR}/{name}" for name, _ in steps)],
+    }
+    header = f"#cloud-config\n# {cluster_name} {role}: node preparation for kubeadm (Kubernetes {kubernetes_minor})\n"
+    user_data = header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
+    if len(user_data.encode()) > EC2_USER_DATA_LIMIT_BYTES:
+        raise ValueError(f"{role} user data is {len(user_data.encode())} bytes, over EC2's 16 KiB limit")
+    return user_data
+
+
+def _file(path: str, content: str, permissions: str = "0644") -> dict[str, str]:
+    return {"path": path, "owner": "root:root", "permissions": permissions, "content": _LiteralStr(content)}

@@ -1,0 +1,63 @@
+"""Where the nodes live: a dedicated VPC with one public subnet, or an existing VPC and subnet."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ClusterConfig, subnet_cidr_of
+from components.tags import cluster_tags
+
+
+class Network(pulumi.ComponentResource):
+    """The VPC and the public subnet of the cluster.
+
+    Attributes:
+        vpc_id: the VPC's id.
+        subnet_id: the public subnet's id; instances there get public addresses.
+    """
+
+    vpc_id: pulumi.Output[str]
+    subnet_id: pulumi.Output[str]
+
+    def __init__(self, name: str, cfg: ClusterConfig, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("kubeadm-aws:index:Network", name, None, opts)
+        if cfg.uses_existing_network:
+            self.vpc_id = pulumi.Output.from_input(cfg.existing_vpc_id)
+            self.subnet_id = pulumi.Output.from_input(cfg.existing_subnet_id)
+        else:
+            self._create(name, cfg)
+        self.register_outputs({"vpc_id": self.vpc_id, "subnet_id": self.subnet_id})
+
+    def _create(self, name: str, cfg: ClusterConfig) -> None:
+        child = pulumi.ResourceOptions(parent=self)
+        tags = lambda suffix: cluster_tags(cfg.cluster_name, f"{cfg.cluster_name}-{suffix}")  # noqa: E731
+        vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=cfg.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags=tags("vpc"),
+            opts=child,
+        )
+        gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags("igw"), opts=child)
+        subnet = aws.ec2.Subnet(
+            f"{name}-public",
+            vpc_id=vpc.id,
+            cidr_block=subnet_cidr_of(cfg.vpc_cidr),
+            availability_zone=cfg.availability_zone,
+            map_public_ip_on_launch=True,
+            tags=tags("public"),
+            opts=child,
+        )
+        routes = aws.ec2.RouteTable(
+            f"{name}-public-routes",
+            vpc_id=vpc.id,
+            routes=[{"cidr_block": "0.0.0.0/0", "gateway_id": gateway.id}],
+            tags=tags("public"),
+            opts=child,
+        )
+        aws.ec2.RouteTableAssociation(f"{name}-public-routes", subnet_id=subnet.id, route_table_id=routes.id, opts=child)
+        self.vpc_id = vpc.id
+        self.subnet_id = subnet.id
+

@@ -1,0 +1,124 @@
+"""The EC2 instances: one control plane with a stable Elastic IP, and the workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cloud_init import CONTROL_PLANE, WORKER, render_user_data
+from components.config import CANONICAL_OWNER_ID, ClusterConfig
+from components.tags import cluster_tags
+
+# The OS's login user on Ubuntu's AMIs.
+LOGIN_USER = "ubuntu"
+
+
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the rest of the program needs to know about one node."""
+
+    name: str  # also the Kubernetes node name
+    role: str
+    instance: aws.ec2.Instance
+    public_ip: pulumi.Output[str]
+    private_ip: pulumi.Output[str]
+    public_dns: pulumi.Output[str]
+
+
+class ClusterNodes(pulumi.ComponentResource):
+    """The cluster's machines, prepared for kubeadm by cloud-init.
+
+    Attributes:
+        control_plane: the control-plane node; its public address is an Elastic IP allocated before
+            the instance, so that certificates and the kubeconfig can name it.
+        workers: the worker nodes, in order (`<cluster>-worker-1` ...).
+    """
+
+    control_plane: NodeInfo
+    workers: list[NodeInfo]
+
+    def __init__(
+        self,
+        name: str,
+        cfg: ClusterConfig,
+        subnet_id: pulumi.Input[str],
+        security_group_id: pulumi.Input[str],
+        key_name: pulumi.Input[str],
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ):
+        super().__init__("kubeadm-aws:index:ClusterNodes", name, None, opts)
+        self._cfg = cfg
+        self._subnet_id = subnet_id
+        self._security_group_id = security_group_id
+        self._key_name = key_name
+        self.control_plane = self._control_plane(f"{cfg.cluster_name}-control-plane")
+        worker_ami = self._ubuntu_ami(WORKER, cfg.worker_arch)
+        self.workers = [self._worker(f"{cfg.cluster_name}-worker-{i}", worker_ami) for i in range(1, cfg.worker_count + 1)]
+        self.register_outputs(
+            {
+                "control_plane_public_ip": self.control_plane.public_ip,
+                "worker_private_ips": [w.private_ip for w in self.workers],
+            }
+        )
+
+    def _control_plane(self, node_name: str) -> NodeInfo:
+        cfg = self._cfg
+        tags = cluster_tags(cfg.cluster_name, node_name, Role=CONTROL_PLANE)
+        address = aws.ec2.Eip(f"{node_name}-eip", domain="vpc", tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        instance = self._instance(
+            node_name, CONTROL_PLANE, cfg.control_plane_instance_type, self._ubuntu_ami(CONTROL_PLANE, cfg.control_plane_arch)
+        )
+        association = aws.ec2.EipAssociation(
+            f"{node_name}-eip", instance_id=instance.id, allocation_id=address.allocation_id, opts=pulumi.ResourceOptions(parent=self)
+        )
+        # Read through the association, so that whoever connects to this address waits until it is attached.
+        public_ip = pulumi.Output.all(association.id, address.public_ip).apply(lambda args: args[1])
+        public_dns = pulumi.Output.all(association.id, address.public_dns).apply(lambda args: args[1])
+        return NodeInfo(node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns)
+
+    def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
+        instance = self._instance(node_name, WORKER, self._cfg.worker_instance_type, ami_id)
+        return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
+
+    def _ubuntu_ami(self, role: str, arch: str) -> pulumi.Output[str]:
+        pattern = self._cfg.node_os_info.ami_name_pattern.format(arch=arch)
+        ami = aws.ec2.get_ami_output(
+            owners=[CANONICAL_OWNER_ID],
+            most_recent=True,
+            filters=[
+                {"name": "name", "values": [pattern]},
+                {"name": "architecture", "values": ["x86_64" if arch == "amd64" else "arm64"]},
+                {"name": "virtualization-type", "values": ["hvm"]},
+                {"name": "root-device-type", "values": ["ebs"]},
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return ami.id
+
+    def _instance(self, node_name: str, role: str, instance_type: str, ami_id: pulumi.Input[str]) -> aws.ec2.Instance:
+        cfg = self._cfg
+        tags = cluster_tags(cfg.cluster_name, node_name, Role=role)
+        return aws.ec2.Instance(
+            node_name,
+            ami=ami_id,
+            instance_type=instance_type,
+            subnet_id=self._subnet_id,
+            vpc_security_group_ids=[self._security_group_id],
+            associate_public_ip_address=True,
+            key_name=self._key_name,
+            user_data=render_user_data(role, cfg.kubernetes_version, cfg.cluster_name),
+            user_data_replace_on_change=True,
+            metadata_options={"http_tokens": "required", "http_endpoint": "enabled"},
+            root_block_device={
+                "encrypted": True,
+                "volume_type": "gp3",
+                "volume_size": cfg.root_volume_size,
+                "delete_on_termination": True,
+                "tags": tags,
+            },
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

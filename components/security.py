@@ -1,0 +1,88 @@
+"""The cluster's security group: who may reach the nodes, and on which ports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config import ClusterConfig
+from components.tags import cluster_tags
+
+
+@dataclass(frozen=True)
+class PortRule:
+    description: str
+    from_port: int
+    to_port: int
+
+
+# Reachable from the allowed CIDRs. Everything else (kubelet 10250, etcd 2379-2380, scheduler 10259,
+# controller-manager 10257, Calico BGP and IP-in-IP, Flannel VXLAN) only flows between the nodes.
+PUBLIC_PORTS = (
+    PortRule("SSH, for the bootstrap commands and operators", 22, 22),
+    PortRule("Kubernetes API server", 6443, 6443),
+    PortRule("NodePort services", 30000, 32767),
+)
+
+
+class ClusterSecurityGroup(pulumi.ComponentResource):
+    """A security group with one rule resource per rule (no inline rules).
+
+    Attributes:
+        security_group_id: the group's id, for the instances.
+    """
+
+    security_group_id: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, cfg: ClusterConfig, vpc_id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None
+    ):
+        super().__init__("kubeadm-aws:index:ClusterSecurityGroup", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.ec2.SecurityGroup(
+            f"{name}-nodes",
+            name_prefix=f"{cfg.cluster_name}-nodes-",
+            description=f"Nodes of the {cfg.cluster_name} Kubernetes cluster",
+            vpc_id=vpc_id,
+            tags=cluster_tags(cfg.cluster_name, f"{cfg.cluster_name}-nodes"),
+            opts=child,
+        )
+        for rule in PUBLIC_PORTS:
+            for cidr in cfg.allowed_cidrs:
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-{rule.from_port}-from-{cidr.replace('/', '-')}",
+                    security_group_id=group.id,
+                    description=rule.description,
+                    ip_protocol="tcp",
+                    from_port=rule.from_port,
+                    to_port=rule.to_port,
+                    cidr_ipv4=cidr,
+                    opts=child,
+                )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-between-nodes",
+            security_group_id=group.id,
+            description="All traffic between the cluster's nodes",
+            ip_protocol="-1",
+            referenced_security_group_id=group.id,
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress",
+            security_group_id=group.id,
+            description="Packages, images and manifests from the internet",
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            opts=child,
+        )
+        if cfg.open_to_world:
+            pulumi.log.warn(
+                "allowedCidrs includes 0.0.0.0/0: SSH (22), the Kubernetes API (6443) and NodePorts are open to the "
+                "whole internet. Restrict them: pulumi config set --path 'allowedCidrs[0]' <your-ip>/32",
+                resource=self,
+            )
+        self.security_group_id = group.id
+        self.register_outputs({"security_group_id": self.security_group_id})

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Installs containerd from Docker's apt repository and configures it for the kubelet. Only the
+# containerd.io package: a Docker engine beside it would give kubeadm two CRI endpoints to refuse.
+set -euo pipefail
+
+: "${CONTAINERD_LINE:?major version line of containerd.io to install, e.g. 2}"
+
+readonly KEYRING=/etc/apt/keyrings/docker.asc
+readonly SOURCE_LIST=/etc/apt/sources.list.d/docker.list
+readonly PIN_FILE=/etc/apt/preferences.d/containerd
+readonly CONFIG_FILE=/etc/containerd/config.toml
+
+add_docker_repository() {
+  local codename arch
+  codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
+  arch=$(dpkg --print-architecture)
+  install -d -m 0755 /etc/apt/keyrings
+  curl -fsSL --retry 5 https://download.docker.com/linux/ubuntu/gpg -o "$KEYRING"
+  chmod a+r "$KEYRING"
+  echo "deb [arch=$arch signed-by=$KEYRING] https://download.docker.com/linux/ubuntu $codename stable" >"$SOURCE_LIST"
+  printf 'Package: containerd.io\nPin: version %s.*\nPin-Priority: 1001\n' "$CONTAINERD_LINE" >"$PIN_FILE"
+}
+
+install_containerd() {
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd.io
+  apt-mark hold containerd.io >/dev/null
+}
+
+# Sets the runc runtime to the systemd cgroup driver, as the kubelet uses. Some containerd 2.x
+# releases leave the SystemdCgroup key out of their default config, so it is added when missing.
+use_systemd_cgroup_driver() {
+  local config="$1"
+  if grep -Eq '^[[:space:]]*SystemdCgroup[[:space:]]*=' "$config"; then
+    sed -E -i 's/^([[:space:]]*)SystemdCgroup[[:space:]]*=.*/\1SystemdCgroup = true/' "$config"
+  else
+    sed -E -i '/^[[:space:]]*\[plugins\..*\.runtimes\.runc\.options\][[:space:]]*$/a\            SystemdCgroup = true' "$config"
+  fi
+  grep -Eq '^[[:space:]]*SystemdCgroup = true$' "$config"
+}
+
+configure_containerd() {
+  # The package ships a config that disables the CRI plugin; the default config enables it.
+  if ! grep -Eq '^[[:space:]]*SystemdCgroup = true$' "$CONFIG_FILE" 2>/dev/null; then
+    containerd config default >"$CONFIG_FILE"
+    use_systemd_cgroup_driver "$CONFIG_FILE"
+    systemctl restart containerd
+  fi
+  systemctl enable --now containerd
+}
+
+main() {
+  add_docker_repository
+  install_containerd
+  configure_containerd
+}
+
+main "$@"

@@ -1,0 +1,158 @@
+"""Runs the real Pulumi program (`__main__.py`) under the mock engine and records what it registered.
+
+`run_program(config)` executes the program afresh for one stack configuration and returns a
+`ProgramRun`: every resource registration (type, name, inputs, parent, dependencies and resource
+options as the engine received them), every stack output with its secret flag, and the warnings the
+program logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+
+from tests.mocks import REGION, ClusterMocks
+
+PROJECT = "kubeadm-aws"
+STACK = "dev"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    inputs: dict
+    parent: str
+    dependencies: set[str]
+    property_dependencies: dict[str, set[str]]
+    deleted_with: str
+    delete_before_replace: bool
+    additional_secret_outputs: list[str]
+    custom_timeouts: Any
+    secret_inputs: set[str]  # input names the program passed as secrets
+
+
+@dataclass
+class ProgramRun:
+    resources: list[Registration]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+    warnings: list[str]
+    mocks: ClusterMocks
+    error: Optional[BaseException] = None
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.resources if r.name == name]
+        assert len(matches) == 1, f"{len(matches)} resources named {name!r}: {[r.name for r in self.resources]}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, keeping each registration request so tests can read resource options."""
+
+    def __init__(self, mocks: ClusterMocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw_inputs = json_format.MessageToDict(request.object)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    inputs=rpc.deserialize_properties(request.object) or {},
+                    parent=request.parent,
+                    dependencies=set(request.dependencies),
+                    property_dependencies={k: set(v.urns) for k, v in request.propertyDependencies.items()},
+                    deleted_with=request.deletedWith,
+                    delete_before_replace=request.deleteBeforeReplace,
+                    additional_secret_outputs=list(request.additionalSecretOutputs),
+                    custom_timeouts=request.customTimeouts,
+                    secret_inputs={k for k, v in raw_inputs.items() if _is_secret_value(v)},
+                )
+            )
+        return response
+
+
+def _is_secret_value(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+class _ListHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def stack_config(**overrides: Any) -> dict[str, str]:
+    """Stack config as the CLI passes it: `project:key` to string (lists as JSON)."""
+    import json
+
+    config = {"aws:region": REGION}
+    for key, value in overrides.items():
+        config[f"{PROJECT}:{key}"] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return config
+
+
+def run_program(config: Optional[dict[str, str]] = None, expect_error: bool = False) -> ProgramRun:
+    mocks = ClusterMocks()
+    monitor = RecordingMonitor(mocks)
+    handler = _ListHandler()
+    logger = logging.getLogger(f"pulumi-mock-{id(handler)}")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+    settings.set_root_resource(None)  # a fresh stack for every run
+    pulumi.runtime.set_all_config(config if config is not None else stack_config())
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor, logger=logger)
+
+    outputs: dict[str, Any] = {}
+    secret_outputs: set[str] = set()
+    error: Optional[BaseException] = None
+
+    @pulumi.runtime.test
+    def execute():
+        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        exports = dict(settings.get_root_resource().outputs)
+
+        async def resolve():
+            for name, value in exports.items():
+                output = pulumi.Output.from_input(value)
+                outputs[name] = await output.future()
+                if await output.is_secret():
+                    secret_outputs.add(name)
+
+        return asyncio.ensure_future(resolve())
+
+    try:
+        execute()
+    except Exception as caught:  # noqa: BLE001 - the caller decides whether an error was expected
+        if not expect_error:
+            raise
+        error = caught
+    if expect_error and error is None:
+        raise AssertionError("the program ran without the expected error")
+    return ProgramRun(monitor.registrations, outputs, secret_outputs, handler.messages, mocks, error)

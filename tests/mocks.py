@@ -1,0 +1,184 @@
+"""Stand-ins for the cloud providers under Pulumi's mock engine.
+
+AWS answers from small tables shaped like the real API's answers. pulumi-tls answers with real keys and
+certificates made by `cryptography`, so that the program's own PKI code (discovery hash, kubeconfig)
+runs on genuine material. pulumi-command's remote commands answer with empty output: what they would
+print comes from real hosts, which the tests do not have.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+
+import pulumi
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.x509.oid import NameOID
+
+REGION = "ap-south-1"
+ZONES = (f"{REGION}a", f"{REGION}b", f"{REGION}c")
+
+# Real characteristics of these instance types (vCPUs, MiB, architectures).
+INSTANCE_TYPES = {
+    "t2.micro": (1, 1024, ["i386", "x86_64"]),
+    "t3.small": (2, 2048, ["x86_64"]),
+    "t3.micro": (2, 1024, ["x86_64"]),
+    "t2.medium": (2, 4096, ["i386", "x86_64"]),
+    "t3.medium": (2, 4096, ["x86_64"]),
+    "t3.large": (2, 8192, ["x86_64"]),
+    "t4g.medium": (2, 4096, ["arm64"]),
+    "mac1.metal": (12, 32768, ["x86_64_mac"]),
+}
+# Instance types a zone of the region does not offer.
+NOT_OFFERED = {"t4g.medium": {f"{REGION}a"}, "t3.large": {f"{REGION}b", f"{REGION}c"}}
+
+EXISTING_VPCS = {"vpc-0existing": "172.31.0.0/16"}
+EXISTING_SUBNETS = {
+    "subnet-0public": ("vpc-0existing", f"{REGION}b"),
+    "subnet-0elsewhere": ("vpc-0other", f"{REGION}a"),
+}
+
+
+class ClusterMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.invokes: list[tuple[str, dict]] = []
+        self._keys: dict[str, object] = {}
+        self._counter = 0
+
+    # --- resources -------------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        self._counter += 1
+        state = dict(args.inputs)
+        handler = getattr(self, "_" + args.typ.replace(":", "_").replace("/", "_").replace("-", "_"), None)
+        if handler:
+            state.update(handler(args.name, args.inputs))
+        return f"{args.name}-id", state
+
+    def _aws_ec2_instance_Instance(self, name, inputs):
+        octet = self._counter % 250 + 2
+        return {
+            "publicIp": f"203.0.113.{octet}",
+            "privateIp": f"10.0.0.{octet}",
+            "publicDns": f"ec2-203-0-113-{octet}.{REGION}.compute.amazonaws.com",
+            "privateDns": f"ip-10-0-0-{octet}.{REGION}.compute.internal",
+            "arn": f"arn:aws:ec2:{REGION}:123456789012:instance/{name}",
+        }
+
+    def _aws_ec2_eip_Eip(self, name, inputs):
+        return {
+            "publicIp": "198.51.100.10",
+            "publicDns": f"ec2-198-51-100-10.{REGION}.compute.amazonaws.com",
+            "allocationId": f"eipalloc-{name}",
+        }
+
+    def _aws_ec2_keyPair_KeyPair(self, name, inputs):
+        return {"keyName": inputs.get("keyNamePrefix", "") + "generated"}
+
+    def _tls_index_privateKey_PrivateKey(self, name, inputs):
+        algorithm = inputs.get("algorithm", "RSA")
+        if algorithm == "ED25519":
+            key = ed25519.Ed25519PrivateKey.generate()
+        elif algorithm == "ECDSA":
+            key = ec.generate_private_key(ec.SECP256R1())
+        else:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=int(inputs.get("rsaBits", 2048)))
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        openssh = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
+        )
+        public_openssh = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
+        public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        return {
+            "privateKeyPem": pulumi.Output.secret(pem.decode()),
+            "privateKeyOpenssh": pulumi.Output.secret(openssh.decode()),
+            "publicKeyOpenssh": public_openssh.decode() + "\n",
+            "publicKeyPem": public_pem.decode(),
+        }
+
+    def _tls_index_selfSignedCert_SelfSignedCert(self, name, inputs):
+        key = _load_key(inputs["privateKeyPem"])
+        subject = _name(inputs.get("subject") or {})
+        builder = _certificate(subject, subject, key.public_key(), inputs)
+        if inputs.get("isCaCertificate"):
+            builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        return {"certPem": builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
+
+    def _tls_index_certRequest_CertRequest(self, name, inputs):
+        key = _load_key(inputs["privateKeyPem"])
+        csr = x509.CertificateSigningRequestBuilder().subject_name(_name(inputs.get("subject") or {}))
+        return {"certRequestPem": csr.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
+
+    def _tls_index_locallySignedCert_LocallySignedCert(self, name, inputs):
+        ca_key = _load_key(inputs["caPrivateKeyPem"])
+        ca_cert = x509.load_pem_x509_certificate(inputs["caCertPem"].encode())
+        csr = x509.load_pem_x509_csr(inputs["certRequestPem"].encode())
+        builder = _certificate(csr.subject, ca_cert.subject, csr.public_key(), inputs)
+        return {"certPem": builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
+
+    def _command_remote_Command(self, name, inputs):
+        return {"stdout": "", "stderr": ""}
+
+    # --- invokes ---------------------------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        self.invokes.append((args.token, dict(args.args)))
+        if args.token == "aws:ec2/getInstanceType:getInstanceType":
+            instance_type = args.args["instanceType"]
+            if instance_type not in INSTANCE_TYPES:
+                raise Exception(f"reading EC2 Instance Type ({instance_type}): InvalidInstanceType")
+            vcpus, memory, arches = INSTANCE_TYPES[instance_type]
+            return {"instanceType": instance_type, "defaultVcpus": vcpus, "memorySize": memory, "supportedArchitectures": arches}
+        if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
+            wanted = args.args["filters"][0]["values"]
+            pairs = [(z, t) for t in wanted if t in INSTANCE_TYPES for z in ZONES if z not in NOT_OFFERED.get(t, set())]
+            return {"locations": [z for z, _ in pairs], "instanceTypes": [t for _, t in pairs], "locationTypes": []}
+        if args.token == "aws:ec2/getAmi:getAmi":
+            name_filter = next(f for f in args.args["filters"] if f["name"] == "name")["values"][0]
+            digest = hashlib.sha256(name_filter.encode()).hexdigest()[:12]
+            return {"id": f"ami-{digest}", "name": name_filter}
+        if args.token == "aws:ec2/getVpcs:getVpcs":
+            wanted = args.args["filters"][0]["values"]
+            return {"ids": [v for v in wanted if v in EXISTING_VPCS]}
+        if args.token == "aws:ec2/getSubnets:getSubnets":
+            wanted = args.args["filters"][0]["values"]
+            return {"ids": [s for s in wanted if s in EXISTING_SUBNETS]}
+        if args.token == "aws:ec2/getVpc:getVpc":
+            vpc_id = args.args["id"]
+            if vpc_id not in EXISTING_VPCS:
+                raise Exception(f"no matching EC2 VPC found ({vpc_id})")
+            return {"id": vpc_id, "cidrBlock": EXISTING_VPCS[vpc_id]}
+        if args.token == "aws:ec2/getSubnet:getSubnet":
+            subnet_id = args.args["id"]
+            if subnet_id not in EXISTING_SUBNETS:
+                raise Exception(f"no matching EC2 Subnet found ({subnet_id})")
+            vpc_id, zone = EXISTING_SUBNETS[subnet_id]
+            return {"id": subnet_id, "vpcId": vpc_id, "availabilityZone": zone}
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+
+def _load_key(pem: str):
+    return serialization.load_pem_private_key(pem.encode(), password=None)
+
+
+def _name(subject: dict) -> x509.Name:
+    attributes = []
+    if subject.get("organization"):
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, subject["organization"]))
+    if subject.get("commonName"):
+        attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, subject["commonName"]))
+    return x509.Name(attributes)
+
+
+def _certificate(subject, issuer, public_key, inputs) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    hours = int(inputs.get("validityPeriodHours", 24))
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(hours=hours))
+    )
