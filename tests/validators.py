@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -16,13 +17,22 @@ from tests.harness import ROOT
 CLOUD_INIT_DIR = Path(os.environ.get("CLOUD_INIT_DIR", ROOT / ".cache" / "cloud-init"))
 
 
+def tool(name: str) -> str:
+    """A command installed by a PyPI package into this virtual environment (shellcheck, actionlint)."""
+    beside_python = Path(sys.executable).parent / name
+    found = str(beside_python) if beside_python.exists() else shutil.which(name)
+    if not found:
+        pytest.fail(f"{name} is not installed; run `make test` (requirements-dev.txt installs it)")
+    return found
+
+
 def shellcheck(script: str, shell: str = "bash") -> str:
     """shellcheck's findings at warning level or above for a script text ('' when clean)."""
     with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as handle:
         handle.write(script)
     try:
         result = subprocess.run(
-            ["shellcheck", "--severity=warning", f"--shell={shell}", "--format=gcc", handle.name],
+            [tool("shellcheck"), "--severity=warning", f"--shell={shell}", "--format=gcc", handle.name],
             capture_output=True,
             text=True,
         )
