@@ -3,9 +3,11 @@
 import pulumi
 
 from components import config
+from components.bootstrap import KubeadmBootstrap
 from components.keys import SshKeyPair
 from components.network import Network
 from components.nodes import LOGIN_USER, ClusterNodes
+from components.pki import ClusterPki
 from components.security import ClusterSecurityGroup
 
 cfg = config.load()  # validates every setting before any resource is registered
@@ -20,12 +22,20 @@ nodes = ClusterNodes(
     security_group_id=security_group.security_group_id,
     key_name=ssh_key.key_name,
 )
+pki = ClusterPki("pki", cfg.cluster_name)
+bootstrap = KubeadmBootstrap("kubeadm", cfg, nodes, pki, ssh_private_key=ssh_key.private_key_openssh)
 
 
 def ssh_command(address: pulumi.Output[str]) -> pulumi.Output[str]:
     return pulumi.Output.concat("ssh -i kubeadm-aws.pem ", LOGIN_USER, "@", address)
 
 
+pulumi.export("kubeconfig", bootstrap.kubeconfig)
+pulumi.export("apiServerEndpoint", bootstrap.api_server_endpoint)
+pulumi.export("clusterName", cfg.cluster_name)
+pulumi.export("kubernetesVersion", cfg.kubernetes_version)
+pulumi.export("cni", cfg.cni)
+pulumi.export("nodeNames", bootstrap.node_names)
 pulumi.export("sshPrivateKey", ssh_key.private_key_openssh)
 pulumi.export("controlPlanePublicIp", nodes.control_plane.public_ip)
 pulumi.export("controlPlanePrivateIp", nodes.control_plane.private_ip)

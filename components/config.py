@@ -278,6 +278,13 @@ def _existing_network(
         return None, None
     vpc = aws.ec2.get_vpc(id=vpc_id)
     subnet = aws.ec2.get_subnet(id=subnet_id)
+    if not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
+        read.fail(
+            "existingVpcId",
+            vpc_id,
+            "it needs DNS support and DNS hostnames enabled: the control plane's endpoint is its Elastic IP's "
+            "DNS name, which resolves to the private address inside the VPC",
+        )
     if subnet.vpc_id != vpc_id:
         read.fail("existingSubnetId", subnet_id, f"the subnet belongs to {subnet.vpc_id}, not to existingVpcId {vpc_id}")
     if subnet.availability_zone not in zones:

@@ -20,6 +20,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
 
+from tests.envelope import is_secret, unwrap_secrets
 from tests.mocks import REGION, ClusterMocks
 
 PROJECT = "kubeadm-aws"
@@ -41,6 +42,7 @@ class Registration:
     additional_secret_outputs: list[str]
     custom_timeouts: Any
     secret_inputs: set[str]  # input names the program passed as secrets
+    state: dict  # what the mock provider answered
 
 
 @dataclass
@@ -80,7 +82,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     urn=response.urn,
                     type=request.type,
                     name=request.name,
-                    inputs=rpc.deserialize_properties(request.object) or {},
+                    inputs=unwrap_secrets(rpc.deserialize_properties(request.object) or {}),
                     parent=request.parent,
                     dependencies=set(request.dependencies),
                     property_dependencies={k: set(v.urns) for k, v in request.propertyDependencies.items()},
@@ -88,14 +90,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     delete_before_replace=request.deleteBeforeReplace,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     custom_timeouts=request.customTimeouts,
-                    secret_inputs={k for k, v in raw_inputs.items() if _is_secret_value(v)},
+                    secret_inputs={k for k, v in raw_inputs.items() if is_secret(v)},
+                    state=unwrap_secrets(self.resources[response.urn].state),
                 )
             )
         return response
-
-
-def _is_secret_value(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
 
 
 class _ListHandler(logging.Handler):

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
+from tests.envelope import secret, unwrap_secrets
+
 REGION = "ap-south-1"
 ZONES = (f"{REGION}a", f"{REGION}b", f"{REGION}c")
 
@@ -34,10 +36,19 @@ INSTANCE_TYPES = {
 # Instance types a zone of the region does not offer.
 NOT_OFFERED = {"t4g.medium": {f"{REGION}a"}, "t3.large": {f"{REGION}b", f"{REGION}c"}}
 
-EXISTING_VPCS = {"vpc-0existing": "172.31.0.0/16"}
+
+
+def join_token_for(command_name: str) -> str:
+    """A bootstrap token in kubeadm's format, distinct for each token command."""
+    digest = hashlib.sha256(command_name.encode()).hexdigest()
+    return f"{digest[:6]}.{digest[6:22]}"
+
+
+EXISTING_VPCS = {"vpc-0existing": ("172.31.0.0/16", True), "vpc-0nodns": ("10.1.0.0/16", False)}
 EXISTING_SUBNETS = {
     "subnet-0public": ("vpc-0existing", f"{REGION}b"),
     "subnet-0elsewhere": ("vpc-0other", f"{REGION}a"),
+    "subnet-0nodns": ("vpc-0nodns", f"{REGION}a"),
 }
 
 
@@ -50,6 +61,7 @@ class ClusterMocks(pulumi.runtime.Mocks):
     # --- resources -------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
         self._counter += 1
+        args.inputs = unwrap_secrets(args.inputs)
         state = dict(args.inputs)
         handler = getattr(self, "_" + args.typ.replace(":", "_").replace("/", "_").replace("-", "_"), None)
         if handler:
@@ -91,8 +103,8 @@ class ClusterMocks(pulumi.runtime.Mocks):
         public_openssh = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
         public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         return {
-            "privateKeyPem": pulumi.Output.secret(pem.decode()),
-            "privateKeyOpenssh": pulumi.Output.secret(openssh.decode()),
+            "privateKeyPem": secret(pem.decode()),
+            "privateKeyOpenssh": secret(openssh.decode()),
             "publicKeyOpenssh": public_openssh.decode() + "\n",
             "publicKeyPem": public_pem.decode(),
         }
@@ -118,7 +130,9 @@ class ClusterMocks(pulumi.runtime.Mocks):
         return {"certPem": builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
 
     def _command_remote_Command(self, name, inputs):
-        return {"stdout": "", "stderr": ""}
+        # A join-token command prints a bootstrap token, as kubeadm does; the others print nothing here.
+        stdout = f"{join_token_for(name)}\n" if name.endswith("-join-token") else ""
+        return {"stdout": stdout, "stderr": ""}
 
     # --- invokes ---------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs):
@@ -147,7 +161,8 @@ class ClusterMocks(pulumi.runtime.Mocks):
             vpc_id = args.args["id"]
             if vpc_id not in EXISTING_VPCS:
                 raise Exception(f"no matching EC2 VPC found ({vpc_id})")
-            return {"id": vpc_id, "cidrBlock": EXISTING_VPCS[vpc_id]}
+            cidr, dns = EXISTING_VPCS[vpc_id]
+            return {"id": vpc_id, "cidrBlock": cidr, "enableDnsSupport": dns, "enableDnsHostnames": dns}
         if args.token == "aws:ec2/getSubnet:getSubnet":
             subnet_id = args.args["id"]
             if subnet_id not in EXISTING_SUBNETS:

@@ -132,6 +132,12 @@ def test_existing_subnet_must_belong_to_the_vpc():
     )
 
 
+def test_existing_vpc_needs_dns_hostnames():
+    assert_rejected(
+        ["kubeadm-aws:existingVpcId = 'vpc-0nodns'", "DNS hostnames"], existingVpcId="vpc-0nodns", existingSubnetId="subnet-0nodns"
+    )
+
+
 def test_existing_vpc_range_must_not_overlap_pods():
     assert_rejected(["overlaps podCidr 172.16.0.0/12"], existingVpcId="vpc-0existing", existingSubnetId="subnet-0public", podCidr="172.16.0.0/12")
 

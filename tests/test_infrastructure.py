@@ -98,7 +98,7 @@ def test_existing_network_is_used_as_given():
 
 
 def test_key_pair_holds_the_generated_ed25519_public_key(default_run):
-    (key,) = default_run.of_type("tls:index/privateKey:PrivateKey")
+    key = default_run.named("ssh-key")
     (pair,) = default_run.of_type("aws:ec2/keyPair:KeyPair")
     assert key.inputs["algorithm"] == "ED25519"
     assert pair.inputs["publicKey"].startswith("ssh-ed25519 ") and not pair.inputs["publicKey"].endswith("\n")
@@ -186,4 +186,4 @@ def test_ssh_private_key_output_is_secret(default_run):
 
 def test_every_resource_belongs_to_a_component(default_run):
     top_level = {r.name for r in default_run.resources if r.parent.endswith("pulumi:pulumi:Stack::kubeadm-aws-dev")}
-    assert top_level == {"ssh", "network", "security", "nodes"}
+    assert top_level == {"ssh", "network", "security", "nodes", "pki", "kubeadm"}

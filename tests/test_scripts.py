@@ -116,3 +116,57 @@ def test_containerd_config_without_runc_options_fails_loudly(tmp_path: Path):
     config.write_text("version = 3\n")
     result = run_function("install-containerd.sh", f'use_systemd_cgroup_driver "{config}"', CONTAINERD_LINE="2")
     assert result.returncode != 0
+
+
+@pytest.mark.parametrize("script", ["kubeadm-init.sh", "kubeadm-join.sh"])
+def test_kubeadm_output_is_shown_with_tokens_redacted(script):
+    log = "[bootstrap-token] Using token: 7f3k2a.0123456789abcdef\nkubeadm join x:6443 --token 7f3k2a.0123456789abcdef\n"
+    variables = {name: "x" for name in scripts.required_variables(script)}
+    result = run_function(script, f"printf '%s' {log!r} | redact_tokens", **variables)
+    assert result.returncode == 0, result.stderr
+    assert "0123456789abcdef" not in result.stdout
+    assert result.stdout.count("<redacted-token>") == 2
+
+
+CALICO_SNIPPET = """\
+            - name: CALICO_IPV4POOL_IPIP
+              value: "Always"
+            # - name: CALICO_IPV4POOL_CIDR
+            #   value: "192.168.0.0/16"
+            - name: CALICO_DISABLE_FILE_LOGGING
+"""
+
+
+def test_calico_pool_is_set_to_the_pod_cidr_once(tmp_path: Path):
+    manifest = tmp_path / "calico.yaml"
+    manifest.write_text(CALICO_SNIPPET)
+    env = {"CNI": "calico", "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16"}
+    for _ in range(2):
+        result = run_function("install-cni.sh", f'set_calico_pool "{manifest}"', **env)
+        assert result.returncode == 0, result.stderr
+        assert manifest.read_text().splitlines()[2:4] == [
+            "            - name: CALICO_IPV4POOL_CIDR",
+            '              value: "10.244.0.0/16"',
+        ]
+
+
+def test_calico_manifest_without_the_pool_setting_fails(tmp_path: Path):
+    manifest = tmp_path / "calico.yaml"
+    manifest.write_text("kind: DaemonSet\n")
+    env = {"CNI": "calico", "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16"}
+    assert run_function("install-cni.sh", f'set_calico_pool "{manifest}"', **env).returncode != 0
+
+
+def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
+    manifest = tmp_path / "kube-flannel.yml"
+    manifest.write_text('  net-conf.json: |\n    {\n      "Network": "10.244.0.0/16",\n      "EnableNFTables": false,\n')
+    env = {"CNI": "flannel", "MANIFEST_URL": "unused", "POD_CIDR": "172.20.0.0/16"}
+    for _ in range(2):
+        result = run_function("install-cni.sh", f'set_flannel_network "{manifest}"', **env)
+        assert result.returncode == 0, result.stderr
+        assert '"Network": "172.20.0.0/16",' in manifest.read_text()
+
+
+def test_taint_script_refuses_an_unknown_action():
+    result = run_function("control-plane-taint.sh", "main", NODE_NAME="cp", TAINT_ACTION="toggle")
+    assert result.returncode != 0 and "remove or restore" in result.stderr

@@ -1,0 +1,78 @@
+"""kubeadm's configuration files (API kubeadm.k8s.io/v1beta4), rendered from plain values."""
+
+from __future__ import annotations
+
+import yaml
+
+KUBEADM_API = "kubeadm.k8s.io/v1beta4"
+KUBELET_API = "kubelet.config.k8s.io/v1beta1"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+API_SERVER_PORT = 6443
+
+
+def _node_registration(node_name: str, node_ip: str) -> dict:
+    return {
+        "name": node_name,
+        "criSocket": CRI_SOCKET,
+        # The kubelet reports the VPC address, which the other nodes and the CNI use.
+        "kubeletExtraArgs": [{"name": "node-ip", "value": node_ip}],
+    }
+
+
+def init_configuration(
+    *,
+    cluster_name: str,
+    node_name: str,
+    private_ip: str,
+    public_ip: str,
+    endpoint_dns: str,
+    kubernetes_minor: str,
+    pod_cidr: str,
+    service_cidr: str,
+) -> str:
+    """InitConfiguration, ClusterConfiguration and KubeletConfiguration for `kubeadm init`.
+
+    The control-plane endpoint is the Elastic IP's public DNS name. Inside the VPC, AWS resolves it to
+    the control plane's private address, so nodes reach the API server without leaving the VPC; from
+    outside it resolves to the Elastic IP. The certificate names the Elastic IP, its DNS name and the
+    private address.
+
+    `kubernetesVersion` is the minor's stable label; the init script pins it to the exact version of
+    the kubeadm installed on the node.
+    """
+    documents = [
+        {
+            "apiVersion": KUBEADM_API,
+            "kind": "InitConfiguration",
+            "localAPIEndpoint": {"advertiseAddress": private_ip, "bindPort": API_SERVER_PORT},
+            "nodeRegistration": _node_registration(node_name, private_ip),
+        },
+        {
+            "apiVersion": KUBEADM_API,
+            "kind": "ClusterConfiguration",
+            "clusterName": cluster_name,
+            "kubernetesVersion": f"stable-{kubernetes_minor}",
+            "controlPlaneEndpoint": f"{endpoint_dns}:{API_SERVER_PORT}",
+            "apiServer": {"certSANs": [public_ip, endpoint_dns, private_ip]},
+            "networking": {"podSubnet": pod_cidr, "serviceSubnet": service_cidr},
+        },
+        {
+            "apiVersion": KUBELET_API,
+            "kind": "KubeletConfiguration",
+            "cgroupDriver": "systemd",
+        },
+    ]
+    return yaml.safe_dump_all(documents, sort_keys=False)
+
+
+def join_configuration(*, node_name: str, node_ip: str, api_endpoint: str, token: str, ca_cert_hash: str) -> str:
+    """JoinConfiguration for `kubeadm join`, pinned to the cluster CA. It holds the token: a secret."""
+    document = {
+        "apiVersion": KUBEADM_API,
+        "kind": "JoinConfiguration",
+        "discovery": {
+            "bootstrapToken": {"apiServerEndpoint": api_endpoint, "token": token, "caCertHashes": [ca_cert_hash]},
+        },
+        "nodeRegistration": _node_registration(node_name, node_ip),
+    }
+    return yaml.safe_dump(document, sort_keys=False)

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Mints a short-lived bootstrap token for one worker and prints only the token.
+set -euo pipefail
+
+: "${NODE_NAME:?worker the token is for}"
+: "${TOKEN_TTL:?lifetime, e.g. 4h}"
+
+main() {
+  kubeadm token create --ttl "$TOKEN_TTL" --description "kubeadm-aws join of $NODE_NAME" \
+    --kubeconfig /etc/kubernetes/admin.conf
+}
+
+main "$@"
