@@ -5,6 +5,7 @@
 set -euo pipefail
 
 readonly SUITE="trixie"
+readonly KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 dest="${1:?usage: $0 DEST}"
 
 mirror_uri() {
@@ -18,13 +19,17 @@ main() {
     echo "cloud-init already extracted in $dest"
     return 0
   fi
+  if [[ ! -f "$KEYRING" ]]; then
+    echo "$KEYRING is missing: install the debian-archive-keyring package" >&2
+    return 1
+  fi
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$dest"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror_uri) $SUITE main" >"$work/sources.list"
+  echo "deb [signed-by=$KEYRING] $(mirror_uri) $SUITE main" >"$work/sources.list"
   local apt_opts=(
     -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
-    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root"
+    -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=$(id -un)" -o "Debug::NoLocking=1"
   )
   apt-get "${apt_opts[@]}" -qq update
   (cd "$work" && apt-get "${apt_opts[@]}" -qq download cloud-init)

@@ -9,6 +9,7 @@ program logged.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import runpy
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Registration:
     additional_secret_outputs: list[str]
     custom_timeouts: Any
     secret_inputs: set[str]  # input names the program passed as secrets
+    provider: str  # the explicit provider reference, `urn::id`, or ""
     state: dict  # what the mock provider answered
 
 
@@ -51,7 +53,7 @@ class ProgramRun:
     outputs: dict[str, Any]
     secret_outputs: set[str]
     warnings: list[str]
-    mocks: ClusterMocks
+    mocks: pulumi.runtime.Mocks
     error: Optional[BaseException] = None
 
     def of_type(self, type_: str) -> list[Registration]:
@@ -69,7 +71,7 @@ class ProgramRun:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, keeping each registration request so tests can read resource options."""
 
-    def __init__(self, mocks: ClusterMocks):
+    def __init__(self, mocks: pulumi.runtime.Mocks):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
@@ -92,6 +94,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     custom_timeouts=request.customTimeouts,
                     secret_inputs={k for k, v in raw_inputs.items() if is_secret(v)},
                     state=unwrap_secrets(self.resources[response.urn].state),
+                    provider=request.provider,
                 )
             )
         return response
@@ -106,18 +109,24 @@ class _ListHandler(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-def stack_config(**overrides: Any) -> dict[str, str]:
+def stack_config(project: str = PROJECT, **overrides: Any) -> dict[str, str]:
     """Stack config as the CLI passes it: `project:key` to string (lists as JSON)."""
-    import json
-
     config = {"aws:region": REGION}
     for key, value in overrides.items():
-        config[f"{PROJECT}:{key}"] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+        config[f"{project}:{key}"] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
     return config
 
 
-def run_program(config: Optional[dict[str, str]] = None, expect_error: bool = False) -> ProgramRun:
-    mocks = ClusterMocks()
+def run_program(
+    config: Optional[dict[str, str]] = None,
+    expect_error: bool = False,
+    *,
+    program: Path = ROOT / "__main__.py",
+    project: str = PROJECT,
+    mocks: Optional[pulumi.runtime.Mocks] = None,
+) -> ProgramRun:
+    """Runs `program` as project `project` under the mock engine (by default: this stack, AWS mocks)."""
+    mocks = mocks or ClusterMocks()
     monitor = RecordingMonitor(mocks)
     handler = _ListHandler()
     logger = logging.getLogger(f"pulumi-mock-{id(handler)}")
@@ -126,7 +135,7 @@ def run_program(config: Optional[dict[str, str]] = None, expect_error: bool = Fa
 
     settings.set_root_resource(None)  # a fresh stack for every run
     pulumi.runtime.set_all_config(config if config is not None else stack_config())
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=STACK, preview=False, monitor=monitor, logger=logger)
+    pulumi.runtime.set_mocks(mocks, project=project, stack=STACK, preview=False, monitor=monitor, logger=logger)
 
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
@@ -134,7 +143,7 @@ def run_program(config: Optional[dict[str, str]] = None, expect_error: bool = Fa
 
     @pulumi.runtime.test
     def execute():
-        runpy.run_path(str(ROOT / "__main__.py"), run_name="__main__")
+        runpy.run_path(str(program), run_name="__main__")
         exports = dict(settings.get_root_resource().outputs)
 
         async def resolve():
