@@ -9,9 +9,9 @@ CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/usr/lib/python3/dist-packages/cloudinit
 # State lives in a folder of the project unless PULUMI_BACKEND_URL says otherwise (e.g. s3://bucket).
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: up destroy preview stack test
+.PHONY: up destroy preview preview-policy stack test
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt examples/nginx-workload/requirements.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
@@ -27,7 +27,7 @@ stack: $(VENV)/.installed
 	mkdir -p .pulumi-state
 	pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK) --secrets-provider passphrase
 	@# Secure by default: the first run opens SSH and the API only to this machine's public address.
-	pulumi config get allowedCidrs >/dev/null 2>&1 || \
+	grep -q '^ *kubeadm-aws:allowedCidrs:' Pulumi.$(STACK).yaml 2>/dev/null || \
 		pulumi config set --path 'allowedCidrs[0]' "$$(curl -fsS https://checkip.amazonaws.com | tr -d '[:space:]')/32"
 
 up: stack
@@ -35,6 +35,14 @@ up: stack
 
 preview: stack
 	pulumi preview --stack $(STACK)
+
+# The policy pack, locally: advisory exposure check (STRICT=1 makes it mandatory).
+preview-policy: stack policy/.venv
+	pulumi preview --stack $(STACK) --policy-pack policy $(if $(STRICT),--policy-pack-config policy/strict.json)
+
+policy/.venv: policy/requirements.txt
+	$(PYTHON) -m venv policy/.venv
+	policy/.venv/bin/pip install --quiet -r policy/requirements.txt
 
 destroy:
 	pulumi destroy --stack $(STACK)

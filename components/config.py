@@ -90,6 +90,8 @@ class ClusterConfig:
     root_volume_size: int
     # Looked up from AWS during validation.
     control_plane_arch: str
+    control_plane_vcpus: int
+    control_plane_memory_mib: int
     worker_arch: str
     availability_zone: str  # of the subnet; it offers both instance types
 
@@ -214,11 +216,12 @@ def load(config: Optional[pulumi.Config] = None) -> ClusterConfig:
     # (An invoke that fails fails the whole program with the provider's message, so lookups that may
     # find nothing are made with list-style data sources that answer with an empty list instead.)
     control_plane_arch = worker_arch = zone = None
+    control_plane_size: tuple[Optional[int], Optional[int]] = (None, None)
     if not read.errors:
         zones = _zones_offering(read, {"controlPlaneInstanceType": control_plane_type, "workerInstanceType": worker_type})
     if not read.errors:
-        control_plane_arch = _instance_type_arch(read, "controlPlaneInstanceType", control_plane_type, True)
-        worker_arch = _instance_type_arch(read, "workerInstanceType", worker_type, False)
+        control_plane_arch, *control_plane_size = _instance_type_facts(read, "controlPlaneInstanceType", control_plane_type, True)
+        worker_arch, _, _ = _instance_type_facts(read, "workerInstanceType", worker_type, False)
     if not read.errors:
         if existing_vpc_id:
             vpc_cidr, zone = _existing_network(read, existing_vpc_id, existing_subnet_id, zones)
@@ -247,6 +250,8 @@ def load(config: Optional[pulumi.Config] = None) -> ClusterConfig:
         allowed_cidrs=tuple(str(c) for c in allowed_cidrs),
         root_volume_size=root_volume_size,
         control_plane_arch=control_plane_arch,
+        control_plane_vcpus=control_plane_size[0],
+        control_plane_memory_mib=control_plane_size[1],
         worker_arch=worker_arch,
         availability_zone=zone,
     )  # type: ignore[arg-type]
@@ -319,7 +324,10 @@ def _zones_offering(read: _Reader, instance_types: dict[str, str]) -> list[str]:
     return zones
 
 
-def _instance_type_arch(read: _Reader, key: str, instance_type: str, control_plane: bool) -> Optional[str]:
+def _instance_type_facts(
+    read: _Reader, key: str, instance_type: str, control_plane: bool
+) -> tuple[Optional[str], int, int]:
+    """(Ubuntu architecture, vCPUs, MiB) of an instance type, as AWS reports them."""
     info = aws.ec2.get_instance_type(instance_type=instance_type)
     if control_plane and (
         info.default_vcpus < KUBEADM_MIN_CONTROL_PLANE_VCPUS or info.memory_size < KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB
@@ -333,8 +341,7 @@ def _instance_type_arch(read: _Reader, key: str, instance_type: str, control_pla
     arches = [UBUNTU_ARCH[a] for a in info.supported_architectures if a in UBUNTU_ARCH]
     if not arches:
         read.fail(key, instance_type, "expected an x86_64 or arm64 instance type (Ubuntu publishes AMIs for these)")
-        return None
-    return arches[0]
+    return (arches[0] if arches else None), info.default_vcpus, info.memory_size
 
 
 def _check_no_overlap(read: _Reader, networks: dict[str, Optional[ipaddress.IPv4Network]]) -> None:

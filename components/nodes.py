@@ -14,6 +14,8 @@ from components.tags import cluster_tags
 
 # The OS's login user on Ubuntu's AMIs.
 LOGIN_USER = "ubuntu"
+VCPUS_TAG = "kubeadm-aws/vcpus"
+MEMORY_TAG = "kubeadm-aws/memory-mib"
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,12 @@ class ClusterNodes(pulumi.ComponentResource):
         tags = cluster_tags(cfg.cluster_name, node_name, Role=CONTROL_PLANE)
         address = aws.ec2.Eip(f"{node_name}-eip", domain="vpc", tags=tags, opts=pulumi.ResourceOptions(parent=self))
         instance = self._instance(
-            node_name, CONTROL_PLANE, cfg.control_plane_instance_type, self._ubuntu_ami(CONTROL_PLANE, cfg.control_plane_arch)
+            node_name,
+            CONTROL_PLANE,
+            cfg.control_plane_instance_type,
+            self._ubuntu_ami(CONTROL_PLANE, cfg.control_plane_arch),
+            # What AWS reported for the type, so the policy pack can check kubeadm's minimum.
+            extra_tags={VCPUS_TAG: str(cfg.control_plane_vcpus), MEMORY_TAG: str(cfg.control_plane_memory_mib)},
         )
         association = aws.ec2.EipAssociation(
             f"{node_name}-eip", instance_id=instance.id, allocation_id=address.allocation_id, opts=pulumi.ResourceOptions(parent=self)
@@ -98,9 +105,16 @@ class ClusterNodes(pulumi.ComponentResource):
         )
         return ami.id
 
-    def _instance(self, node_name: str, role: str, instance_type: str, ami_id: pulumi.Input[str]) -> aws.ec2.Instance:
+    def _instance(
+        self,
+        node_name: str,
+        role: str,
+        instance_type: str,
+        ami_id: pulumi.Input[str],
+        extra_tags: Optional[dict[str, str]] = None,
+    ) -> aws.ec2.Instance:
         cfg = self._cfg
-        tags = cluster_tags(cfg.cluster_name, node_name, Role=role)
+        tags = cluster_tags(cfg.cluster_name, node_name, Role=role, **(extra_tags or {}))
         return aws.ec2.Instance(
             node_name,
             ami=ami_id,

@@ -1,0 +1,149 @@
+"""The policies of the kubeadm-aws pack, as plain functions the tests call directly.
+
+`__main__.py` holds only the `PolicyPack(...)`, because constructing one starts the policy server.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Iterable, Mapping, Optional
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+INSTANCE = "aws:ec2/instance:Instance"
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+
+GUARDED_PORTS = {22: "SSH", 6443: "the Kubernetes API"}
+KUBEADM_MIN_VCPUS = 2
+KUBEADM_MIN_MEMORY_MIB = 1700
+# The program tags the control plane with what AWS reported for its instance type.
+VCPUS_TAG = "kubeadm-aws/vcpus"
+MEMORY_TAG = "kubeadm-aws/memory-mib"
+# Sizes that are below kubeadm's memory minimum in every EC2 family.
+TOO_SMALL_SIZES = ("nano", "micro")
+
+
+def _tags(props: Mapping[str, Any]) -> Mapping[str, str]:
+    return props.get("tags") or {}
+
+
+def require_imdsv2(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != INSTANCE:
+        return
+    tokens = (args.props.get("metadataOptions") or {}).get("httpTokens")
+    if tokens != "required":
+        report_violation(f"instance metadata must require IMDSv2 tokens (metadataOptions.httpTokens = required), not {tokens!r}", None)
+
+
+def require_encrypted_root_volume(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != INSTANCE:
+        return
+    if (args.props.get("rootBlockDevice") or {}).get("encrypted") is not True:
+        report_violation("the root volume must be encrypted (rootBlockDevice.encrypted = true)", None)
+
+
+def _open_to_world(cidrs: Iterable[Optional[str]]) -> bool:
+    for cidr in cidrs:
+        if cidr:
+            try:
+                if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _guarded_ports_in(protocol: Any, from_port: Any, to_port: Any) -> list[str]:
+    if str(protocol) in ("-1", "all"):
+        return list(GUARDED_PORTS.values())
+    if str(protocol) not in ("tcp", "6"):
+        return []
+    low, high = int(from_port or 0), int(to_port if to_port is not None else from_port or 65535)
+    return [name for port, name in GUARDED_PORTS.items() if low <= port <= high]
+
+
+def _ingress_rules(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, list]]:
+    """(protocol, from port, to port, CIDRs) of every ingress rule a resource declares."""
+    props = args.props
+    if args.resource_type == INGRESS_RULE:
+        return [(props.get("ipProtocol"), props.get("fromPort"), props.get("toPort"), [props.get("cidrIpv4"), props.get("cidrIpv6")])]
+    if args.resource_type == SECURITY_GROUP_RULE and props.get("type") == "ingress":
+        cidrs = list(props.get("cidrBlocks") or []) + list(props.get("ipv6CidrBlocks") or [])
+        return [(props.get("protocol"), props.get("fromPort"), props.get("toPort"), cidrs)]
+    if args.resource_type == SECURITY_GROUP:
+        return [
+            (rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"),
+             list(rule.get("cidrBlocks") or []) + list(rule.get("ipv6CidrBlocks") or []))
+            for rule in props.get("ingress") or []
+        ]
+    return []
+
+
+def forbid_ssh_and_api_open_to_world(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    for protocol, from_port, to_port, cidrs in _ingress_rules(args):
+        if _open_to_world(cidrs):
+            for name in _guarded_ports_in(protocol, from_port, to_port):
+                report_violation(f"{name} is open to the whole internet; restrict allowedCidrs to your addresses", None)
+
+
+def _size_of(instance_type: str) -> str:
+    return instance_type.split(".", 1)[1] if "." in instance_type else ""
+
+
+def require_kubeadm_control_plane_minimum(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != INSTANCE or _tags(args.props).get("Role") != "control-plane":
+        return
+    instance_type = str(args.props.get("instanceType") or "")
+    tags = _tags(args.props)
+    if VCPUS_TAG in tags and MEMORY_TAG in tags:
+        vcpus, memory = int(tags[VCPUS_TAG]), int(tags[MEMORY_TAG])
+        if vcpus < KUBEADM_MIN_VCPUS or memory < KUBEADM_MIN_MEMORY_MIB:
+            report_violation(
+                f"{instance_type} has {vcpus} vCPU and {memory} MiB; kubeadm needs at least "
+                f"{KUBEADM_MIN_VCPUS} vCPU and {KUBEADM_MIN_MEMORY_MIB} MiB on the control plane",
+                None,
+            )
+    elif _size_of(instance_type) in TOO_SMALL_SIZES:
+        report_violation(f"{instance_type} has less than the {KUBEADM_MIN_MEMORY_MIB} MiB kubeadm needs on the control plane", None)
+
+
+def require_cluster_tag(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type == INSTANCE and not _tags(args.props).get("Cluster"):
+        report_violation("every instance carries a Cluster tag naming its cluster", None)
+
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="instances-require-imdsv2",
+        description="EC2 instances require IMDSv2 session tokens.",
+        validate=require_imdsv2,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="root-volumes-encrypted",
+        description="EC2 instances have encrypted root volumes.",
+        validate=require_encrypted_root_volume,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="ssh-and-api-not-open-to-world",
+        description="SSH (22) and the Kubernetes API (6443) are not open to 0.0.0.0/0 or ::/0. Advisory unless "
+        "the pack's config makes it mandatory (strict.json).",
+        validate=forbid_ssh_and_api_open_to_world,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    ResourceValidationPolicy(
+        name="control-plane-meets-kubeadm-minimum",
+        description="The control plane has at least 2 vCPU and 1700 MiB, kubeadm's preflight minimum.",
+        validate=require_kubeadm_control_plane_minimum,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="instances-tagged-with-cluster",
+        description="Every EC2 instance is tagged with the cluster it belongs to.",
+        validate=require_cluster_tag,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+]
