@@ -57,8 +57,10 @@ class ClusterNodes(pulumi.ComponentResource):
         self._security_group_id = security_group_id
         self._key_name = key_name
         self.control_plane = self._control_plane(f"{cfg.cluster_name}-control-plane")
-        worker_ami = self._ubuntu_ami(WORKER, cfg.worker_arch)
-        self.workers = [self._worker(f"{cfg.cluster_name}-worker-{i}", worker_ami) for i in range(1, cfg.worker_count + 1)]
+        self.workers = []
+        if cfg.worker_count:
+            worker_ami = self._ubuntu_ami(WORKER, cfg.worker_arch)
+            self.workers = [self._worker(f"{cfg.cluster_name}-worker-{i}", worker_ami) for i in range(1, cfg.worker_count + 1)]
         self.register_outputs(
             {
                 "control_plane_public_ip": self.control_plane.public_ip,

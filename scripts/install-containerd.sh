@@ -25,6 +25,16 @@ install_containerd() {
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd.io
   apt-mark hold containerd.io >/dev/null
+  require_version_line "$(dpkg-query -W -f='${Version}' containerd.io)"
+}
+
+# Fails when apt found no release of the pinned line and installed another.
+require_version_line() {
+  local installed="$1"
+  if [[ "$installed" != "$CONTAINERD_LINE".* ]]; then
+    echo "containerd.io $installed is installed, but the $CONTAINERD_LINE.x line is required" >&2
+    return 1
+  fi
 }
 
 # Sets the runc runtime to the systemd cgroup driver, as the kubelet uses. Some containerd 2.x

@@ -187,3 +187,8 @@ def test_ssh_private_key_output_is_secret(default_run):
 def test_every_resource_belongs_to_a_component(default_run):
     top_level = {r.name for r in default_run.resources if r.parent.endswith("pulumi:pulumi:Stack::kubeadm-aws-dev")}
     assert top_level == {"ssh", "network", "security", "nodes", "pki", "kubeadm"}
+
+
+def test_single_node_cluster_looks_up_only_the_control_planes_ami():
+    run = run_program(stack_config(workerCount=0))
+    assert len(ami_lookups(run)) == 1

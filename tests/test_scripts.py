@@ -170,3 +170,11 @@ def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
 def test_taint_script_refuses_an_unknown_action():
     result = run_function("control-plane-taint.sh", "main", NODE_NAME="cp", TAINT_ACTION="toggle")
     assert result.returncode != 0 and "remove or restore" in result.stderr
+
+
+@pytest.mark.parametrize("installed, accepted", [("2.1.5-1~ubuntu.22.04~jammy", True), ("1.7.27-1", False), ("20.1-1", False)])
+def test_containerd_outside_the_pinned_line_is_refused(installed, accepted):
+    result = run_function("install-containerd.sh", f"require_version_line {installed}", CONTAINERD_LINE="2")
+    assert (result.returncode == 0) is accepted
+    if not accepted:
+        assert "2.x line is required" in result.stderr
