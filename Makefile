@@ -5,11 +5,12 @@ VENV := .venv
 STACK ?= dev
 CLOUD_INIT_DIR := $(CURDIR)/.cache/cloud-init
 CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/usr/lib/python3/dist-packages/cloudinit
+VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
 
 # State lives in a folder of the project unless PULUMI_BACKEND_URL says otherwise (e.g. s3://bucket).
 export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: up destroy preview preview-policy stack test
+.PHONY: up destroy preview preview-policy stack test vm-rootfs
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt examples/nginx-workload/requirements.txt policy/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +21,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt examples/nginx-workloa
 $(CLOUD_INIT_PACKAGE):
 	bash .ci/fetch-cloud-init.sh $(CLOUD_INIT_DIR)
 
-test: $(VENV)/.installed $(CLOUD_INIT_PACKAGE)
-	CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) $(VENV)/bin/python -m pytest
+# The node-preparation VM test needs a Debian root file system, which only root can build.
+vm-rootfs:
+	@if [ "$$(id -u)" = 0 ] && command -v debootstrap >/dev/null && command -v qemu-system-x86_64 >/dev/null; then \
+		bash tests/vm/build-rootfs.sh $(VM_ROOTFS); \
+	else \
+		echo "not building the VM image (needs root, debootstrap and qemu-system-x86): the VM test will be skipped"; \
+	fi
+
+test: $(VENV)/.installed $(CLOUD_INIT_PACKAGE) vm-rootfs
+	CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
 
 stack: $(VENV)/.installed
 	mkdir -p .pulumi-state

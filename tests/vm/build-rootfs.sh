@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Builds the root file system of the node-preparation test VM: Debian's current release with its
+# kernel, systemd and cloud-init, the closest to an EC2 Ubuntu node that Debian's archive gives.
+# Needs root and debootstrap. Usage: tests/vm/build-rootfs.sh DEST
+set -euo pipefail
+
+readonly SUITE=trixie
+readonly PACKAGES=linux-image-amd64,systemd-sysv,udev,kmod,procps,iproute2,cloud-init,python3-cffi-backend,curl,ca-certificates,gpg
+dest="${1:?usage: $0 DEST}"
+
+mirror_uri() {
+  local uri
+  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  echo "${uri:-http://deb.debian.org/debian}"
+}
+
+main() {
+  if compgen -G "$dest/boot/vmlinuz-*" >/dev/null; then
+    echo "VM root file system already in $dest"
+    return 0
+  fi
+  rm -rf "$dest.partial"
+  mkdir -p "$(dirname "$dest")"
+  # python3-cffi-backend provides a virtual package cloud-init needs, which debootstrap cannot resolve.
+  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dest.partial" "$(mirror_uri)" >"$dest.log" 2>&1 ||
+    { tail -n 20 "$dest.log" >&2; return 1; }
+  mv "$dest.partial" "$dest"
+  echo "built the VM root file system in $dest"
+}
+
+main
