@@ -8,12 +8,6 @@ readonly SUITE="trixie"
 readonly KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
 dest="${1:?usage: $0 DEST}"
 
-mirror_uri() {
-  local uri
-  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  echo "${uri:-http://deb.debian.org/debian}"
-}
-
 main() {
   if [[ -d "$dest/usr/lib/python3/dist-packages/cloudinit" ]]; then
     echo "cloud-init already extracted in $dest"
@@ -26,7 +20,7 @@ main() {
   work=$(mktemp -d)
   trap 'rm -rf "$work"' EXIT
   mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$dest"
-  echo "deb [signed-by=$KEYRING] $(mirror_uri) $SUITE main" >"$work/sources.list"
+  echo "deb [signed-by=$KEYRING] $(bash "$(dirname "$0")/debian-mirror.sh") $SUITE main" >"$work/sources.list"
   local apt_opts=(
     -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=-"
     -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=$(id -un)" -o "Debug::NoLocking=1"

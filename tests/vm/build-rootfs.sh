@@ -8,12 +8,6 @@ readonly SUITE=trixie
 readonly PACKAGES=linux-image-amd64,systemd-sysv,udev,kmod,procps,iproute2,cloud-init,python3-cffi-backend,curl,ca-certificates,gpg
 dest="${1:?usage: $0 DEST}"
 
-mirror_uri() {
-  local uri
-  uri=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  echo "${uri:-http://deb.debian.org/debian}"
-}
-
 main() {
   if compgen -G "$dest/boot/vmlinuz-*" >/dev/null; then
     echo "VM root file system already in $dest"
@@ -22,7 +16,7 @@ main() {
   rm -rf "$dest.partial"
   mkdir -p "$(dirname "$dest")"
   # python3-cffi-backend provides a virtual package cloud-init needs, which debootstrap cannot resolve.
-  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dest.partial" "$(mirror_uri)" >"$dest.log" 2>&1 ||
+  debootstrap --variant=minbase --include="$PACKAGES" "$SUITE" "$dest.partial" "$(bash "$(dirname "$0")/../../.ci/debian-mirror.sh")" >"$dest.log" 2>&1 ||
     { tail -n 20 "$dest.log" >&2; return 1; }
   mv "$dest.partial" "$dest"
   echo "built the VM root file system in $dest"
