@@ -11,8 +11,8 @@ node's own message. Commands that carry a token or a key take it on stdin and ke
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
 
 import pulumi
 from pulumi_command import remote
@@ -42,8 +42,8 @@ class _Step:
     """How one remote command runs, besides its script."""
 
     timeout: str = "15m"
-    stdin: Optional[pulumi.Input[str]] = None
-    delete: Optional[pulumi.Input[str]] = None
+    stdin: pulumi.Input[str] | None = None
+    delete: pulumi.Input[str] | None = None
     secret_output: bool = False
     booting_node: bool = False
     triggers: Sequence[pulumi.Input] = ()
@@ -73,7 +73,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         nodes: ClusterNodes,
         pki: ClusterPki,
         ssh_private_key: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("kubeadm-aws:index:KubeadmBootstrap", name, None, opts)
         self._cfg = cfg
@@ -110,9 +110,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
     def _kubeadm_init(self, node: NodeInfo, node_ready: remote.Command) -> remote.Command:
         cfg = self._cfg
-        script = pulumi.Output.all(
-            node.private_ip, node.public_ip, node.public_dns, self._pki.ca_cert_pem
-        ).apply(
+        script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns, self._pki.ca_cert_pem).apply(
             lambda args: scripts.render(
                 "kubeadm-init.sh",
                 NODE_NAME=node.name,
@@ -139,8 +137,12 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
     def _install_cni(self, init: remote.Command) -> remote.Command:
         cfg = self._cfg
-        script = scripts.render("install-cni.sh", CNI=cfg.cni, MANIFEST_URL=CNI_MANIFESTS[cfg.cni], POD_CIDR=cfg.pod_cidr)
-        return self._run(f"{self._control_plane.name}-cni-{cfg.cni}", self._control_plane, script, _Step(depends_on=[init]))
+        script = scripts.render(
+            "install-cni.sh", CNI=cfg.cni, MANIFEST_URL=CNI_MANIFESTS[cfg.cni], POD_CIDR=cfg.pod_cidr
+        )
+        return self._run(
+            f"{self._control_plane.name}-cni-{cfg.cni}", self._control_plane, script, _Step(depends_on=[init])
+        )
 
     def _join(self, worker: NodeInfo, init: remote.Command) -> remote.Command:
         """Joins one worker with a token of its own; returns the step that sees it registered."""
@@ -152,7 +154,9 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             _Step(secret_output=True, triggers=[worker.instance.id], depends_on=[init]),
         )
         join_config = pulumi.Output.secret(
-            pulumi.Output.all(token.stdout, worker.private_ip, control_plane.public_dns, self._pki.discovery_hash).apply(
+            pulumi.Output.all(
+                token.stdout, worker.private_ip, control_plane.public_dns, self._pki.discovery_hash
+            ).apply(
                 lambda args: kubeadm_config.join_configuration(
                     node_name=worker.name,
                     node_ip=args[1],
@@ -178,7 +182,9 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         return self._run(
             f"{worker.name}-registered",
             control_plane,
-            scripts.render("wait-for-node.sh", NODE_NAME=worker.name, TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS),
+            scripts.render(
+                "wait-for-node.sh", NODE_NAME=worker.name, TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS
+            ),
             _Step(delete=scripts.render("remove-node.sh", NODE_NAME=worker.name), depends_on=[join]),
         )
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
@@ -73,7 +74,6 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class ClusterConfig:
-    project: str
     cluster_name: str
     worker_count: int
     control_plane_instance_type: str
@@ -82,9 +82,9 @@ class ClusterConfig:
     kubernetes_version: str
     pod_cidr: str
     service_cidr: str
-    vpc_cidr: Optional[str]  # None when an existing VPC is used
-    existing_vpc_id: Optional[str]
-    existing_subnet_id: Optional[str]
+    vpc_cidr: str | None  # None when an existing VPC is used
+    existing_vpc_id: str | None
+    existing_subnet_id: str | None
     cni: str
     allowed_cidrs: tuple[str, ...]
     root_volume_size: int
@@ -122,17 +122,17 @@ class _Reader:
         value = self._config.get(key)
         return str(DEFAULTS[key]) if value is None else value
 
-    def string(self, key: str, valid: Callable[[str], bool], allowed: str) -> Optional[str]:
+    def string(self, key: str, valid: Callable[[str], bool], allowed: str) -> str | None:
         value = self.raw(key).strip()
         if not valid(value):
             self.fail(key, value, allowed)
             return None
         return value
 
-    def choice(self, key: str, choices: tuple[str, ...] | list[str]) -> Optional[str]:
+    def choice(self, key: str, choices: tuple[str, ...] | list[str]) -> str | None:
         return self.string(key, lambda v: v in choices, "expected one of " + ", ".join(choices))
 
-    def integer(self, key: str, low: int, high: int) -> Optional[int]:
+    def integer(self, key: str, low: int, high: int) -> int | None:
         value = self.raw(key).strip()
         allowed = f"expected a whole number from {low} to {high}"
         if not re.fullmatch(r"[+-]?\d+", value) or not low <= int(value) <= high:
@@ -140,11 +140,11 @@ class _Reader:
             return None
         return int(value)
 
-    def cidr(self, key: str) -> Optional[ipaddress.IPv4Network]:
+    def cidr(self, key: str) -> ipaddress.IPv4Network | None:
         value = self.raw(key).strip()
         return self._parse_cidr(key, value, value)
 
-    def cidr_list(self, key: str) -> Optional[tuple[ipaddress.IPv4Network, ...]]:
+    def cidr_list(self, key: str) -> tuple[ipaddress.IPv4Network, ...] | None:
         value = self._config.get(key)
         items = DEFAULTS[key] if value is None else _json_or_none(value)
         if not isinstance(items, list) or not items or not all(isinstance(i, str) for i in items):
@@ -153,7 +153,7 @@ class _Reader:
         parsed = [self._parse_cidr(key, item.strip(), item) for item in items]
         return None if None in parsed else tuple(parsed)  # type: ignore[arg-type]
 
-    def _parse_cidr(self, key: str, text: str, shown: object) -> Optional[ipaddress.IPv4Network]:
+    def _parse_cidr(self, key: str, text: str, shown: object) -> ipaddress.IPv4Network | None:
         allowed = "expected an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16"
         try:
             network = ipaddress.ip_network(text, strict=True)
@@ -173,30 +173,59 @@ def _json_or_none(text: str) -> object:
         return None
 
 
-def load(config: Optional[pulumi.Config] = None) -> ClusterConfig:
+def load(config: pulumi.Config | None = None) -> ClusterConfig:
     """Reads every setting, validates it (including lookups in AWS) and returns the cluster config."""
-    config = config or pulumi.Config()
-    read = _Reader(config)
+    read = _Reader(config or pulumi.Config())
+    settings = _read_settings(read)
+    # Checks that look things up in AWS run only once the values they look up are well-formed.
+    facts = _look_up_in_aws(read, settings) if not read.errors else {}
+    if read.errors:
+        raise ConfigError("Invalid stack configuration:\n  - " + "\n  - ".join(read.errors))
+    return ClusterConfig(**{key: _as_text(value) for key, value in {**settings, **facts}.items()})
 
-    cluster_name = read.string(
-        "clusterName",
-        lambda v: bool(CLUSTER_NAME_PATTERN.match(v)),
-        "expected 2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen",
-    )
-    worker_count = read.integer("workerCount", 0, MAX_WORKERS)
+
+def _as_text(value: Any) -> Any:
+    """Networks as their CIDR text, as the rest of the program passes them on."""
+    if isinstance(value, ipaddress.IPv4Network):
+        return str(value)
+    if isinstance(value, tuple):
+        return tuple(_as_text(item) for item in value)
+    return value
+
+
+def _read_settings(read: _Reader) -> dict[str, Any]:
+    """Every setting, parsed and checked on its own and against the others (no AWS)."""
     instance_type_rule = "expected an EC2 instance type such as t3.medium"
-    control_plane_type = read.string(
-        "controlPlaneInstanceType", lambda v: bool(INSTANCE_TYPE_PATTERN.match(v)), instance_type_rule
-    )
-    worker_type = read.string("workerInstanceType", lambda v: bool(INSTANCE_TYPE_PATTERN.match(v)), instance_type_rule)
-    node_os = read.choice("nodeOs", list(NODE_OS))
-    kubernetes_version = read.choice("kubernetesVersion", versions.SUPPORTED_KUBERNETES_MINORS)
-    cni = read.choice("cni", CNIS)
-    root_volume_size = read.integer("rootVolumeSize", MIN_ROOT_VOLUME_GIB, MAX_ROOT_VOLUME_GIB)
-    pod_cidr = read.cidr("podCidr")
-    service_cidr = read.cidr("serviceCidr")
-    allowed_cidrs = read.cidr_list("allowedCidrs")
+    settings: dict[str, Any] = {
+        "cluster_name": read.string(
+            "clusterName",
+            lambda v: bool(CLUSTER_NAME_PATTERN.match(v)),
+            "expected 2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+        ),
+        "worker_count": read.integer("workerCount", 0, MAX_WORKERS),
+        "control_plane_instance_type": read.string(
+            "controlPlaneInstanceType", lambda v: bool(INSTANCE_TYPE_PATTERN.match(v)), instance_type_rule
+        ),
+        "worker_instance_type": read.string(
+            "workerInstanceType", lambda v: bool(INSTANCE_TYPE_PATTERN.match(v)), instance_type_rule
+        ),
+        "node_os": read.choice("nodeOs", list(NODE_OS)),
+        "kubernetes_version": read.choice("kubernetesVersion", versions.SUPPORTED_KUBERNETES_MINORS),
+        "cni": read.choice("cni", CNIS),
+        "root_volume_size": read.integer("rootVolumeSize", MIN_ROOT_VOLUME_GIB, MAX_ROOT_VOLUME_GIB),
+        "allowed_cidrs": read.cidr_list("allowedCidrs"),
+    }
+    pod_cidr, service_cidr = read.cidr("podCidr"), read.cidr("serviceCidr")
+    settings.update(pod_cidr=pod_cidr, service_cidr=service_cidr, **_read_network(read))
+    if settings["vpc_cidr"] is not None:
+        _check_vpc_size(read, settings["vpc_cidr"], settings["worker_count"])
+    if not settings["existing_vpc_id"]:
+        _check_no_overlap(read, {"podCidr": pod_cidr, "serviceCidr": service_cidr, "vpcCidr": settings["vpc_cidr"]})
+    return settings
 
+
+def _read_network(read: _Reader) -> dict[str, Any]:
+    """A new VPC's range, or the ids of an existing VPC and subnet (both or neither)."""
     existing_vpc_id = read.raw("existingVpcId").strip() or None
     existing_subnet_id = read.raw("existingSubnetId").strip() or None
     if bool(existing_vpc_id) != bool(existing_subnet_id):
@@ -205,56 +234,47 @@ def load(config: Optional[pulumi.Config] = None) -> ClusterConfig:
             existing_subnet_id or existing_vpc_id or "",
             "existingVpcId and existingSubnetId are set together (to use an existing network) or both left empty",
         )
-    vpc_cidr = None if existing_vpc_id else read.cidr("vpcCidr")
-    if vpc_cidr is not None:
-        _check_vpc_size(read, vpc_cidr, worker_count)
+    return {
+        "existing_vpc_id": existing_vpc_id,
+        "existing_subnet_id": existing_subnet_id,
+        "vpc_cidr": None if existing_vpc_id else read.cidr("vpcCidr"),
+    }
 
-    if not existing_vpc_id:
-        _check_no_overlap(read, {"podCidr": pod_cidr, "serviceCidr": service_cidr, "vpcCidr": vpc_cidr})
 
-    # Checks that need AWS run only once the values they look up are well-formed.
-    # (An invoke that fails fails the whole program with the provider's message, so lookups that may
-    # find nothing are made with list-style data sources that answer with an empty list instead.)
-    control_plane_arch = worker_arch = zone = None
-    control_plane_size: tuple[Optional[int], Optional[int]] = (None, None)
-    if not read.errors:
-        zones = _zones_offering(read, {"controlPlaneInstanceType": control_plane_type, "workerInstanceType": worker_type})
-    if not read.errors:
-        control_plane_arch, *control_plane_size = _instance_type_facts(read, "controlPlaneInstanceType", control_plane_type, True)
-        worker_arch, _, _ = _instance_type_facts(read, "workerInstanceType", worker_type, False)
-    if not read.errors:
-        if existing_vpc_id:
-            vpc_cidr, zone = _existing_network(read, existing_vpc_id, existing_subnet_id, zones)
-        else:
-            zone = zones[0] if zones else None
-    if existing_vpc_id and vpc_cidr is not None:
-        _check_no_overlap(read, {"podCidr": pod_cidr, "serviceCidr": service_cidr, "existingVpcId": vpc_cidr})
+def _look_up_in_aws(read: _Reader, settings: dict[str, Any]) -> dict[str, Any]:
+    """What AWS says of the instance types and the network, checked against kubeadm and the settings.
 
+    An invoke that fails fails the whole program with the provider's message, so lookups that may find
+    nothing use list-style data sources, which answer with an empty list instead.
+    """
+    instance_types = {
+        "controlPlaneInstanceType": settings["control_plane_instance_type"],
+        "workerInstanceType": settings["worker_instance_type"],
+    }
+    zones = _zones_offering(read, instance_types)
     if read.errors:
-        raise ConfigError("Invalid stack configuration:\n  - " + "\n  - ".join(read.errors))
-
-    return ClusterConfig(
-        project=pulumi.get_project(),
-        cluster_name=cluster_name,
-        worker_count=worker_count,
-        control_plane_instance_type=control_plane_type,
-        worker_instance_type=worker_type,
-        node_os=node_os,
-        kubernetes_version=kubernetes_version,
-        pod_cidr=str(pod_cidr),
-        service_cidr=str(service_cidr),
-        vpc_cidr=None if existing_vpc_id else str(vpc_cidr),
-        existing_vpc_id=existing_vpc_id,
-        existing_subnet_id=existing_subnet_id,
-        cni=cni,
-        allowed_cidrs=tuple(str(c) for c in allowed_cidrs),
-        root_volume_size=root_volume_size,
-        control_plane_arch=control_plane_arch,
-        control_plane_vcpus=control_plane_size[0],
-        control_plane_memory_mib=control_plane_size[1],
-        worker_arch=worker_arch,
-        availability_zone=zone,
-    )  # type: ignore[arg-type]
+        return {}
+    control_plane_arch, vcpus, memory = _instance_type_facts(
+        read, "controlPlaneInstanceType", instance_types["controlPlaneInstanceType"], True
+    )
+    worker_arch, _, _ = _instance_type_facts(read, "workerInstanceType", instance_types["workerInstanceType"], False)
+    facts = {
+        "control_plane_arch": control_plane_arch,
+        "control_plane_vcpus": vcpus,
+        "control_plane_memory_mib": memory,
+        "worker_arch": worker_arch,
+        "availability_zone": zones[0] if zones else None,
+    }
+    if settings["existing_vpc_id"] and not read.errors:
+        vpc_cidr, facts["availability_zone"] = _existing_network(
+            read, settings["existing_vpc_id"], settings["existing_subnet_id"], zones
+        )
+        if vpc_cidr is not None:
+            _check_no_overlap(
+                read,
+                {"podCidr": settings["pod_cidr"], "serviceCidr": settings["service_cidr"], "existingVpcId": vpc_cidr},
+            )
+    return facts
 
 
 def subnet_cidr_of(vpc_cidr: str) -> str:
@@ -263,18 +283,20 @@ def subnet_cidr_of(vpc_cidr: str) -> str:
     return str(next(network.subnets(new_prefix=max(network.prefixlen, 24))))
 
 
-def _check_vpc_size(read: _Reader, vpc_cidr: ipaddress.IPv4Network, worker_count: Optional[int]) -> None:
+def _check_vpc_size(read: _Reader, vpc_cidr: ipaddress.IPv4Network, worker_count: int | None) -> None:
     if not 16 <= vpc_cidr.prefixlen <= 28:
         read.fail("vpcCidr", str(vpc_cidr), "expected a prefix length from /16 to /28 (AWS's limits for a VPC)")
         return
     usable = ipaddress.ip_network(subnet_cidr_of(str(vpc_cidr))).num_addresses - AWS_RESERVED_ADDRESSES_PER_SUBNET
     if worker_count is not None and 1 + worker_count > usable:
-        read.fail("vpcCidr", str(vpc_cidr), f"its subnet holds {usable} nodes, fewer than the {1 + worker_count} asked for")
+        read.fail(
+            "vpcCidr", str(vpc_cidr), f"its subnet holds {usable} nodes, fewer than the {1 + worker_count} asked for"
+        )
 
 
 def _existing_network(
     read: _Reader, vpc_id: str, subnet_id: str, zones: list[str]
-) -> tuple[Optional[ipaddress.IPv4Network], Optional[str]]:
+) -> tuple[ipaddress.IPv4Network | None, str | None]:
     if not aws.ec2.get_vpcs(filters=[{"name": "vpc-id", "values": [vpc_id]}]).ids:
         read.fail("existingVpcId", vpc_id, "no VPC with this id exists in this account and region")
         return None, None
@@ -291,7 +313,9 @@ def _existing_network(
             "DNS name, which resolves to the private address inside the VPC",
         )
     if subnet.vpc_id != vpc_id:
-        read.fail("existingSubnetId", subnet_id, f"the subnet belongs to {subnet.vpc_id}, not to existingVpcId {vpc_id}")
+        read.fail(
+            "existingSubnetId", subnet_id, f"the subnet belongs to {subnet.vpc_id}, not to existingVpcId {vpc_id}"
+        )
     if subnet.availability_zone not in zones:
         read.fail(
             "existingSubnetId",
@@ -308,7 +332,7 @@ def _zones_offering(read: _Reader, instance_types: dict[str, str]) -> list[str]:
         location_type="availability-zone", filters=[{"name": "instance-type", "values": wanted}]
     )
     offered: dict[str, set[str]] = {}
-    for zone, instance_type in zip(offerings.locations, offerings.instance_types):
+    for zone, instance_type in zip(offerings.locations, offerings.instance_types, strict=True):
         offered.setdefault(zone, set()).add(instance_type)
     known = set().union(*offered.values())
     for key, instance_type in instance_types.items():
@@ -326,7 +350,7 @@ def _zones_offering(read: _Reader, instance_types: dict[str, str]) -> list[str]:
 
 def _instance_type_facts(
     read: _Reader, key: str, instance_type: str, control_plane: bool
-) -> tuple[Optional[str], int, int]:
+) -> tuple[str | None, int, int]:
     """(Ubuntu architecture, vCPUs, MiB) of an instance type, as AWS reports them."""
     info = aws.ec2.get_instance_type(instance_type=instance_type)
     if control_plane and (
@@ -344,9 +368,11 @@ def _instance_type_facts(
     return (arches[0] if arches else None), info.default_vcpus, info.memory_size
 
 
-def _check_no_overlap(read: _Reader, networks: dict[str, Optional[ipaddress.IPv4Network]]) -> None:
+def _check_no_overlap(read: _Reader, networks: dict[str, ipaddress.IPv4Network | None]) -> None:
     named = [(key, net) for key, net in networks.items() if net is not None]
     for i, (key_a, net_a) in enumerate(named):
         for key_b, net_b in named[i + 1 :]:
             if net_a.overlaps(net_b):
-                read.fail(key_b, str(net_b), f"it overlaps {key_a} {net_a}; pod, service and VPC ranges must be disjoint")
+                read.fail(
+                    key_b, str(net_b), f"it overlaps {key_a} {net_a}; pod, service and VPC ranges must be disjoint"
+                )

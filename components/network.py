@@ -57,7 +57,8 @@ class Network(pulumi.ComponentResource):
             tags=tags("public"),
             opts=child,
         )
-        aws.ec2.RouteTableAssociation(f"{name}-public-routes", subnet_id=subnet.id, route_table_id=routes.id, opts=child)
+        aws.ec2.RouteTableAssociation(
+            f"{name}-public-routes", subnet_id=subnet.id, route_table_id=routes.id, opts=child
+        )
         self.vpc_id = vpc.id
         self.subnet_id = subnet.id
-

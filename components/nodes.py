@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -49,7 +48,7 @@ class ClusterNodes(pulumi.ComponentResource):
         subnet_id: pulumi.Input[str],
         security_group_id: pulumi.Input[str],
         key_name: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("kubeadm-aws:index:ClusterNodes", name, None, opts)
         self._cfg = cfg
@@ -60,7 +59,9 @@ class ClusterNodes(pulumi.ComponentResource):
         self.workers = []
         if cfg.worker_count:
             worker_ami = self._ubuntu_ami(WORKER, cfg.worker_arch)
-            self.workers = [self._worker(f"{cfg.cluster_name}-worker-{i}", worker_ami) for i in range(1, cfg.worker_count + 1)]
+            self.workers = [
+                self._worker(f"{cfg.cluster_name}-worker-{i}", worker_ami) for i in range(1, cfg.worker_count + 1)
+            ]
         self.register_outputs(
             {
                 "control_plane_public_ip": self.control_plane.public_ip,
@@ -81,7 +82,10 @@ class ClusterNodes(pulumi.ComponentResource):
             extra_tags={VCPUS_TAG: str(cfg.control_plane_vcpus), MEMORY_TAG: str(cfg.control_plane_memory_mib)},
         )
         association = aws.ec2.EipAssociation(
-            f"{node_name}-eip", instance_id=instance.id, allocation_id=address.allocation_id, opts=pulumi.ResourceOptions(parent=self)
+            f"{node_name}-eip",
+            instance_id=instance.id,
+            allocation_id=address.allocation_id,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         # Read through the association, so that whoever connects to this address waits until it is attached.
         public_ip = pulumi.Output.all(association.id, address.public_ip).apply(lambda args: args[1])
@@ -113,7 +117,7 @@ class ClusterNodes(pulumi.ComponentResource):
         role: str,
         instance_type: str,
         ami_id: pulumi.Input[str],
-        extra_tags: Optional[dict[str, str]] = None,
+        extra_tags: dict[str, str] | None = None,
     ) -> aws.ec2.Instance:
         cfg = self._cfg
         tags = cluster_tags(cfg.cluster_name, node_name, Role=role, **(extra_tags or {}))

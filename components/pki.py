@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Optional
 
 import pulumi
 import pulumi_tls as tls
@@ -34,7 +33,9 @@ def discovery_hash(ca_cert_pem: str) -> str:
     return "sha256:" + hashlib.sha256(spki).hexdigest()
 
 
-def render_kubeconfig(*, cluster_name: str, server: str, ca_cert_pem: str, client_cert_pem: str, client_key_pem: str) -> str:
+def render_kubeconfig(
+    *, cluster_name: str, server: str, ca_cert_pem: str, client_cert_pem: str, client_key_pem: str
+) -> str:
     def b64(text: str) -> str:
         return base64.b64encode(text.encode()).decode()
 
@@ -42,8 +43,15 @@ def render_kubeconfig(*, cluster_name: str, server: str, ca_cert_pem: str, clien
     document = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": b64(ca_cert_pem)}}],
-        "users": [{"name": user, "user": {"client-certificate-data": b64(client_cert_pem), "client-key-data": b64(client_key_pem)}}],
+        "clusters": [
+            {"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": b64(ca_cert_pem)}}
+        ],
+        "users": [
+            {
+                "name": user,
+                "user": {"client-certificate-data": b64(client_cert_pem), "client-key-data": b64(client_key_pem)},
+            }
+        ],
         "contexts": [{"name": user, "context": {"cluster": cluster_name, "user": user}}],
         "current-context": user,
         "preferences": {},
@@ -68,7 +76,7 @@ class ClusterPki(pulumi.ComponentResource):
     admin_cert_pem: pulumi.Output[str]
     admin_private_key_pem: pulumi.Output[str]
 
-    def __init__(self, name: str, cluster_name: str, opts: Optional[pulumi.ResourceOptions] = None):
+    def __init__(self, name: str, cluster_name: str, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterPki", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="RSA", rsa_bits=2048, opts=child)

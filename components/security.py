@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
@@ -38,7 +37,7 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
 
     def __init__(
-        self, name: str, cfg: ClusterConfig, vpc_id: pulumi.Input[str], opts: Optional[pulumi.ResourceOptions] = None
+        self, name: str, cfg: ClusterConfig, vpc_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("kubeadm-aws:index:ClusterSecurityGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

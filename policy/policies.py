@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable, Mapping, Optional
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
@@ -34,7 +35,10 @@ def require_imdsv2(args: ResourceValidationArgs, report_violation: ReportViolati
         return
     tokens = (args.props.get("metadataOptions") or {}).get("httpTokens")
     if tokens != "required":
-        report_violation(f"instance metadata must require IMDSv2 tokens (metadataOptions.httpTokens = required), not {tokens!r}", None)
+        report_violation(
+            f"instance metadata must require IMDSv2 tokens (metadataOptions.httpTokens = required), not {tokens!r}",
+            None,
+        )
 
 
 def require_encrypted_root_volume(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
@@ -44,7 +48,7 @@ def require_encrypted_root_volume(args: ResourceValidationArgs, report_violation
         report_violation("the root volume must be encrypted (rootBlockDevice.encrypted = true)", None)
 
 
-def _open_to_world(cidrs: Iterable[Optional[str]]) -> bool:
+def _open_to_world(cidrs: Iterable[str | None]) -> bool:
     for cidr in cidrs:
         if cidr:
             try:
@@ -68,14 +72,25 @@ def _ingress_rules(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, li
     """(protocol, from port, to port, CIDRs) of every ingress rule a resource declares."""
     props = args.props
     if args.resource_type == INGRESS_RULE:
-        return [(props.get("ipProtocol"), props.get("fromPort"), props.get("toPort"), [props.get("cidrIpv4"), props.get("cidrIpv6")])]
+        return [
+            (
+                props.get("ipProtocol"),
+                props.get("fromPort"),
+                props.get("toPort"),
+                [props.get("cidrIpv4"), props.get("cidrIpv6")],
+            )
+        ]
     if args.resource_type == SECURITY_GROUP_RULE and props.get("type") == "ingress":
         cidrs = list(props.get("cidrBlocks") or []) + list(props.get("ipv6CidrBlocks") or [])
         return [(props.get("protocol"), props.get("fromPort"), props.get("toPort"), cidrs)]
     if args.resource_type == SECURITY_GROUP:
         return [
-            (rule.get("protocol"), rule.get("fromPort"), rule.get("toPort"),
-             list(rule.get("cidrBlocks") or []) + list(rule.get("ipv6CidrBlocks") or []))
+            (
+                rule.get("protocol"),
+                rule.get("fromPort"),
+                rule.get("toPort"),
+                list(rule.get("cidrBlocks") or []) + list(rule.get("ipv6CidrBlocks") or []),
+            )
             for rule in props.get("ingress") or []
         ]
     return []
@@ -106,7 +121,9 @@ def require_kubeadm_control_plane_minimum(args: ResourceValidationArgs, report_v
                 None,
             )
     elif _size_of(instance_type) in TOO_SMALL_SIZES:
-        report_violation(f"{instance_type} has less than the {KUBEADM_MIN_MEMORY_MIB} MiB kubeadm needs on the control plane", None)
+        report_violation(
+            f"{instance_type} has less than the {KUBEADM_MIN_MEMORY_MIB} MiB kubeadm needs on the control plane", None
+        )
 
 
 def require_cluster_tag(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:

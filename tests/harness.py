@@ -12,9 +12,9 @@ import asyncio
 import json
 import logging
 import runpy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import pulumi
 from google.protobuf import json_format
@@ -54,7 +54,7 @@ class ProgramRun:
     secret_outputs: set[str]
     warnings: list[str]
     mocks: pulumi.runtime.Mocks
-    error: Optional[BaseException] = None
+    error: BaseException | None = None
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -118,12 +118,12 @@ def stack_config(project: str = PROJECT, **overrides: Any) -> dict[str, str]:
 
 
 def run_program(
-    config: Optional[dict[str, str]] = None,
+    config: dict[str, str] | None = None,
     expect_error: bool = False,
     *,
     program: Path = ROOT / "__main__.py",
     project: str = PROJECT,
-    mocks: Optional[pulumi.runtime.Mocks] = None,
+    mocks: pulumi.runtime.Mocks | None = None,
 ) -> ProgramRun:
     """Runs `program` as project `project` under the mock engine (by default: this stack, AWS mocks)."""
     mocks = mocks or ClusterMocks()
@@ -139,7 +139,7 @@ def run_program(
 
     outputs: dict[str, Any] = {}
     secret_outputs: set[str] = set()
-    error: Optional[BaseException] = None
+    error: BaseException | None = None
 
     @pulumi.runtime.test
     def execute():

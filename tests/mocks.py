@@ -37,7 +37,6 @@ INSTANCE_TYPES = {
 NOT_OFFERED = {"t4g.medium": {f"{REGION}a"}, "t3.large": {f"{REGION}b", f"{REGION}c"}}
 
 
-
 def join_token_for(command_name: str) -> str:
     """A bootstrap token in kubeadm's format, distinct for each token command."""
     digest = hashlib.sha256(command_name.encode()).hexdigest()
@@ -96,12 +95,18 @@ class ClusterMocks(pulumi.runtime.Mocks):
             key = ec.generate_private_key(ec.SECP256R1())
         else:
             key = rsa.generate_private_key(public_exponent=65537, key_size=int(inputs.get("rsaBits", 2048)))
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         openssh = key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH, serialization.NoEncryption()
         )
-        public_openssh = key.public_key().public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH)
-        public_pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        public_openssh = key.public_key().public_bytes(
+            serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+        )
+        public_pem = key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return {
             "privateKeyPem": secret(pem.decode()),
             "privateKeyOpenssh": secret(openssh.decode()),
@@ -142,7 +147,12 @@ class ClusterMocks(pulumi.runtime.Mocks):
             if instance_type not in INSTANCE_TYPES:
                 raise Exception(f"reading EC2 Instance Type ({instance_type}): InvalidInstanceType")
             vcpus, memory, arches = INSTANCE_TYPES[instance_type]
-            return {"instanceType": instance_type, "defaultVcpus": vcpus, "memorySize": memory, "supportedArchitectures": arches}
+            return {
+                "instanceType": instance_type,
+                "defaultVcpus": vcpus,
+                "memorySize": memory,
+                "supportedArchitectures": arches,
+            }
         if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
             wanted = args.args["filters"][0]["values"]
             pairs = [(z, t) for t in wanted if t in INSTANCE_TYPES for z in ZONES if z not in NOT_OFFERED.get(t, set())]

@@ -20,7 +20,7 @@ from tests.validators import shellcheck
 CP = "kubeadm-lab-control-plane"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def cluster(workers: int = 2, cni: str = "calico"):
     return run_program(stack_config(workerCount=workers, cni=cni, allowedCidrs=["203.0.113.7/32"]))
 
@@ -48,7 +48,7 @@ def chain_depth(run) -> int:
     """The longest path of command resources, each waiting for the one before it."""
     by_name = commands(run)
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def depth(name):
         before = [other for other in by_name if other != name and depends_on(run, by_name[name], other)]
         return 1 + max((depth(other) for other in before), default=0)
@@ -299,7 +299,9 @@ def test_init_configuration_parses_and_carries_the_clusters_settings():
 
 
 def test_init_configuration_follows_the_config():
-    run = run_program(stack_config(workerCount=0, podCidr="192.168.0.0/16", serviceCidr="10.128.0.0/16", kubernetesVersion="1.35"))
+    run = run_program(
+        stack_config(workerCount=0, podCidr="192.168.0.0/16", serviceCidr="10.128.0.0/16", kubernetesVersion="1.35")
+    )
     cluster_config = init_documents(run)["ClusterConfiguration"]
     assert cluster_config["networking"] == {"podSubnet": "192.168.0.0/16", "serviceSubnet": "10.128.0.0/16"}
     assert cluster_config["kubernetesVersion"] == "stable-1.35"
@@ -311,7 +313,7 @@ def test_init_installs_the_programs_ca_and_pins_the_installed_kubeadm_version():
     script = script_of(init.inputs["create"])
     assert variable(script, "CA_CERT") == run.named("pki-ca").state["certPem"]
     assert init.inputs["stdin"] == run.named("pki-ca-key").state["privateKeyPem"]
-    assert 'kubernetesVersion: $(kubeadm version -o short)' in script
+    assert "kubernetesVersion: $(kubeadm version -o short)" in script
     assert variable(script, "LOGIN_USER") == "ubuntu"
 
 
@@ -377,7 +379,9 @@ def test_stack_outputs_of_the_cluster():
 # --- CNI and scripts -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("cni, url", [("calico", versions.CALICO_MANIFEST_URL), ("flannel", versions.FLANNEL_MANIFEST_URL)])
+@pytest.mark.parametrize(
+    "cni, url", [("calico", versions.CALICO_MANIFEST_URL), ("flannel", versions.FLANNEL_MANIFEST_URL)]
+)
 def test_cni_is_applied_from_its_pinned_manifest(cni, url):
     run = cluster(cni=cni)
     script = script_of(run.named(f"{CP}-cni-{cni}").inputs["create"])

@@ -50,7 +50,12 @@ def test_kubernetes_version_must_be_a_supported_minor(value):
 
 def test_unknown_cni_and_os_are_rejected_together():
     message = assert_rejected(
-        ["kubeadm-aws:cni = 'weave'", "calico, flannel", "kubeadm-aws:nodeOs = 'debian-12'", "ubuntu-22.04, ubuntu-24.04"],
+        [
+            "kubeadm-aws:cni = 'weave'",
+            "calico, flannel",
+            "kubeadm-aws:nodeOs = 'debian-12'",
+            "ubuntu-22.04, ubuntu-24.04",
+        ],
         cni="weave",
         nodeOs="debian-12",
     )
@@ -70,12 +75,20 @@ def test_control_plane_below_kubeadm_minimum_is_rejected(instance_type, shown):
 
 def test_control_plane_minimum_uses_the_instance_type_lookup():
     run = run_program(stack_config(controlPlaneInstanceType="t3.small", workerInstanceType="t3.micro"))
-    looked_up = [args["instanceType"] for token, args in run.mocks.invokes if token == "aws:ec2/getInstanceType:getInstanceType"]
+    looked_up = [
+        args["instanceType"] for token, args in run.mocks.invokes if token == "aws:ec2/getInstanceType:getInstanceType"
+    ]
     assert looked_up == ["t3.small", "t3.micro"]  # small workers are fine: kubeadm's minimum is for the control plane
 
 
 def test_unknown_instance_type_names_the_key():
-    assert_rejected(["kubeadm-aws:workerInstanceType = 't3.mediun'", "no availability zone of this region offers this instance type"], workerInstanceType="t3.mediun")
+    assert_rejected(
+        [
+            "kubeadm-aws:workerInstanceType = 't3.mediun'",
+            "no availability zone of this region offers this instance type",
+        ],
+        workerInstanceType="t3.mediun",
+    )
 
 
 def test_instance_types_offered_in_no_common_zone_are_rejected():
@@ -87,7 +100,9 @@ def test_instance_types_offered_in_no_common_zone_are_rejected():
 
 
 def test_instance_type_without_ubuntu_architecture_is_rejected():
-    assert_rejected(["kubeadm-aws:workerInstanceType = 'mac1.metal'", "x86_64 or arm64"], workerInstanceType="mac1.metal")
+    assert_rejected(
+        ["kubeadm-aws:workerInstanceType = 'mac1.metal'", "x86_64 or arm64"], workerInstanceType="mac1.metal"
+    )
 
 
 @pytest.mark.parametrize("value", ["Lab", "a", "-lab", "lab-", "lab_1", "x" * 33])
@@ -116,8 +131,14 @@ def test_existing_vpc_needs_its_subnet():
 @pytest.mark.parametrize(
     "settings, complaint",
     [
-        ({"existingVpcId": "vpc-0typo", "existingSubnetId": "subnet-0public"}, "kubeadm-aws:existingVpcId = 'vpc-0typo'"),
-        ({"existingVpcId": "vpc-0existing", "existingSubnetId": "subnet-0typo"}, "kubeadm-aws:existingSubnetId = 'subnet-0typo'"),
+        (
+            {"existingVpcId": "vpc-0typo", "existingSubnetId": "subnet-0public"},
+            "kubeadm-aws:existingVpcId = 'vpc-0typo'",
+        ),
+        (
+            {"existingVpcId": "vpc-0existing", "existingSubnetId": "subnet-0typo"},
+            "kubeadm-aws:existingSubnetId = 'subnet-0typo'",
+        ),
     ],
 )
 def test_existing_network_ids_must_exist(settings, complaint):
@@ -134,12 +155,19 @@ def test_existing_subnet_must_belong_to_the_vpc():
 
 def test_existing_vpc_needs_dns_hostnames():
     assert_rejected(
-        ["kubeadm-aws:existingVpcId = 'vpc-0nodns'", "DNS hostnames"], existingVpcId="vpc-0nodns", existingSubnetId="subnet-0nodns"
+        ["kubeadm-aws:existingVpcId = 'vpc-0nodns'", "DNS hostnames"],
+        existingVpcId="vpc-0nodns",
+        existingSubnetId="subnet-0nodns",
     )
 
 
 def test_existing_vpc_range_must_not_overlap_pods():
-    assert_rejected(["overlaps podCidr 172.16.0.0/12"], existingVpcId="vpc-0existing", existingSubnetId="subnet-0public", podCidr="172.16.0.0/12")
+    assert_rejected(
+        ["overlaps podCidr 172.16.0.0/12"],
+        existingVpcId="vpc-0existing",
+        existingSubnetId="subnet-0public",
+        podCidr="172.16.0.0/12",
+    )
 
 
 def test_all_problems_are_reported_at_once():

@@ -16,8 +16,13 @@ def default_run():
 
 def rule_summary(run, type_):
     rules = [
-        (r.inputs.get("fromPort"), r.inputs.get("toPort"), r.inputs["ipProtocol"], r.inputs.get("cidrIpv4"),
-         bool(r.inputs.get("referencedSecurityGroupId")))
+        (
+            r.inputs.get("fromPort"),
+            r.inputs.get("toPort"),
+            r.inputs["ipProtocol"],
+            r.inputs.get("cidrIpv4"),
+            bool(r.inputs.get("referencedSecurityGroupId")),
+        )
         for r in run.of_type(type_)
     ]
     return sorted(rules, key=repr)
@@ -38,7 +43,9 @@ def test_nodes_reach_each_other_on_every_port_through_a_self_reference(default_r
     internal = [r for r in default_run.of_type(INGRESS) if r.inputs.get("referencedSecurityGroupId")]
     assert len(internal) == 1
     assert internal[0].inputs["ipProtocol"] == "-1"
-    assert internal[0].inputs["referencedSecurityGroupId"] == internal[0].inputs["securityGroupId"] == f"{group.name}-id"
+    assert (
+        internal[0].inputs["referencedSecurityGroupId"] == internal[0].inputs["securityGroupId"] == f"{group.name}-id"
+    )
     assert "fromPort" not in internal[0].inputs and "toPort" not in internal[0].inputs
 
 
@@ -151,7 +158,9 @@ def test_ami_is_canonicals_newest_for_the_os(node_os, codename):
 
 def test_ami_architecture_follows_each_roles_instance_type():
     run = run_program(stack_config(workerInstanceType="t4g.medium"))
-    arches = sorted(next(f["values"][0] for f in lookup["filters"] if f["name"] == "architecture") for lookup in ami_lookups(run))
+    arches = sorted(
+        next(f["values"][0] for f in lookup["filters"] if f["name"] == "architecture") for lookup in ami_lookups(run)
+    )
     assert arches == ["arm64", "x86_64"]
     amis = {i.name: i.inputs["ami"] for i in run.of_type(INSTANCE)}
     assert amis["kubeadm-lab-worker-1"] == amis["kubeadm-lab-worker-2"] != amis["kubeadm-lab-control-plane"]
@@ -174,7 +183,10 @@ def test_outputs(default_run):
     assert outputs["controlPlanePrivateIp"].startswith("10.0.0.")
     assert len(outputs["workerPublicIps"]) == len(outputs["workerPrivateIps"]) == 2
     assert outputs["sshCommands"]["kubeadm-lab-control-plane"] == "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10"
-    assert outputs["sshCommands"]["kubeadm-lab-worker-2"] == f"ssh -i kubeadm-aws.pem ubuntu@{outputs['workerPublicIps'][1]}"
+    assert (
+        outputs["sshCommands"]["kubeadm-lab-worker-2"]
+        == f"ssh -i kubeadm-aws.pem ubuntu@{outputs['workerPublicIps'][1]}"
+    )
     assert outputs["securityGroupId"] == "security-nodes-id"
     assert outputs["vpcId"] == "network-vpc-id" and outputs["subnetId"] == "network-public-id"
 

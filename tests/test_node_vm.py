@@ -73,12 +73,32 @@ def boot(tmp: Path, root: Path) -> str:
     kernel, initrd = sorted(root.glob("boot/vmlinuz-*"))[-1], sorted(root.glob("boot/initrd.img-*"))[-1]
     result = subprocess.run(
         [
-            "qemu-system-x86_64", "-accel", "tcg", "-m", "2048", "-smp", "2", "-nographic", "-no-reboot",
-            "-nic", "none", "-kernel", str(kernel), "-initrd", str(initrd),
-            "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0",
-            "-drive", f"file={disk},format=raw,if=virtio", "-drive", f"file={swap},format=raw,if=virtio",
+            "qemu-system-x86_64",
+            "-accel",
+            "tcg",
+            "-m",
+            "2048",
+            "-smp",
+            "2",
+            "-nographic",
+            "-no-reboot",
+            "-nic",
+            "none",
+            "-kernel",
+            str(kernel),
+            "-initrd",
+            str(initrd),
+            "-append",
+            "root=/dev/vda rw console=ttyS0 net.ifnames=0",
+            "-drive",
+            f"file={disk},format=raw,if=virtio",
+            "-drive",
+            f"file={swap},format=raw,if=virtio",
         ],
-        capture_output=True, text=True, errors="replace", timeout=BOOT_TIMEOUT_SECONDS,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        timeout=BOOT_TIMEOUT_SECONDS,
     )
     (tmp / "serial.log").write_text(result.stdout + result.stderr)
     return result.stdout
@@ -92,7 +112,7 @@ def probe(tmp_path_factory):
     reports = {}
     for line in serial.splitlines():
         if line.startswith("PROBE ") and "=" in line:
-            key, value = line[len("PROBE "):].split("=", 1)
+            key, value = line[len("PROBE ") :].split("=", 1)
             reports[key] = value.strip()
     assert reports.get("finished") == "1", f"the probe did not finish; serial log in {tmp / 'serial.log'}"
     return reports

@@ -18,7 +18,7 @@ def run_function(script_name: str, call: str, **env: str) -> subprocess.Complete
     body, last_line = text.rstrip("\n").rsplit("\n", 1)
     assert last_line == 'main "$@"', f"{script_name} must end by calling main"
     return subprocess.run(
-        ["bash", "-c", f'{body}\n{call}'], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}
+        ["bash", "-c", f"{body}\n{call}"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}
     )
 
 
@@ -97,7 +97,9 @@ version = 3
 CONTAINERD_2_WITH_KEY = CONTAINERD_2_WITHOUT_KEY + "      SystemdCgroup = false\n"
 
 
-@pytest.mark.parametrize("original", [CONTAINERD_2_WITHOUT_KEY, CONTAINERD_2_WITH_KEY], ids=["key-missing", "key-false"])
+@pytest.mark.parametrize(
+    "original", [CONTAINERD_2_WITHOUT_KEY, CONTAINERD_2_WITH_KEY], ids=["key-missing", "key-false"]
+)
 def test_containerd_gets_the_systemd_cgroup_driver_once(tmp_path: Path, original):
     config = tmp_path / "config.toml"
     config.write_text(original)
@@ -120,7 +122,9 @@ def test_containerd_config_without_runc_options_fails_loudly(tmp_path: Path):
 
 @pytest.mark.parametrize("script", ["kubeadm-init.sh", "kubeadm-join.sh"])
 def test_kubeadm_output_is_shown_with_tokens_redacted(script):
-    log = "[bootstrap-token] Using token: 7f3k2a.0123456789abcdef\nkubeadm join x:6443 --token 7f3k2a.0123456789abcdef\n"
+    log = (
+        "[bootstrap-token] Using token: 7f3k2a.0123456789abcdef\nkubeadm join x:6443 --token 7f3k2a.0123456789abcdef\n"
+    )
     variables = {name: "x" for name in scripts.required_variables(script)}
     result = run_function(script, f"printf '%s' {log!r} | redact_tokens", **variables)
     assert result.returncode == 0, result.stderr
@@ -159,7 +163,9 @@ def test_calico_manifest_without_the_pool_setting_fails(tmp_path: Path):
 
 def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
     manifest = tmp_path / "kube-flannel.yml"
-    manifest.write_text('  net-conf.json: |\n    {\n      "Network": "10.244.0.0/16",\n      "EnableNFTables": false,\n')
+    manifest.write_text(
+        '  net-conf.json: |\n    {\n      "Network": "10.244.0.0/16",\n      "EnableNFTables": false,\n'
+    )
     env = {"CNI": "flannel", "MANIFEST_URL": "unused", "POD_CIDR": "172.20.0.0/16"}
     for _ in range(2):
         result = run_function("install-cni.sh", f'set_flannel_network "{manifest}"', **env)
@@ -172,7 +178,9 @@ def test_taint_script_refuses_an_unknown_action():
     assert result.returncode != 0 and "remove or restore" in result.stderr
 
 
-@pytest.mark.parametrize("installed, accepted", [("2.1.5-1~ubuntu.22.04~jammy", True), ("1.7.27-1", False), ("20.1-1", False)])
+@pytest.mark.parametrize(
+    "installed, accepted", [("2.1.5-1~ubuntu.22.04~jammy", True), ("1.7.27-1", False), ("20.1-1", False)]
+)
 def test_containerd_outside_the_pinned_line_is_refused(installed, accepted):
     result = run_function("install-containerd.sh", f"require_version_line {installed}", CONTAINERD_LINE="2")
     assert (result.returncode == 0) is accepted

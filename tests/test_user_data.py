@@ -53,9 +53,7 @@ def test_user_data_is_cloud_config_under_ec2s_limit(rendered, role):
 def test_kernel_modules_and_sysctls_are_configured(rendered, role):
     files = files_of(rendered[role])
     assert files["/etc/modules-load.d/kubernetes.conf"]["content"].split() == ["overlay", "br_netfilter"]
-    settings = dict(
-        line.split(" = ") for line in files["/etc/sysctl.d/99-kubernetes.conf"]["content"].splitlines()
-    )
+    settings = dict(line.split(" = ") for line in files["/etc/sysctl.d/99-kubernetes.conf"]["content"].splitlines())
     assert settings == {
         "net.bridge.bridge-nf-call-iptables": "1",
         "net.bridge.bridge-nf-call-ip6tables": "1",
@@ -65,7 +63,10 @@ def test_kernel_modules_and_sysctls_are_configured(rendered, role):
 
 def test_steps_run_in_order_and_stop_at_the_first_failure(rendered):
     for role, expected in [
-        (cloud_init.CONTROL_PLANE, ["prepare-node.sh", "install-containerd.sh", "install-kubernetes.sh", "prepull-images.sh"]),
+        (
+            cloud_init.CONTROL_PLANE,
+            ["prepare-node.sh", "install-containerd.sh", "install-kubernetes.sh", "prepull-images.sh"],
+        ),
         (cloud_init.WORKER, ["prepare-node.sh", "install-containerd.sh", "install-kubernetes.sh"]),
     ]:
         (command,) = yaml.safe_load(rendered[role])["runcmd"]

@@ -16,7 +16,9 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 def actionlint(*paths: Path) -> subprocess.CompletedProcess:
     # With shellcheck on PATH, actionlint also checks every `run:` script.
     env = {**os.environ, "PATH": f"{Path(tool('shellcheck')).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return subprocess.run([tool("actionlint"), "-no-color", *map(str, paths)], capture_output=True, text=True, env=env, cwd=ROOT)
+    return subprocess.run(
+        [tool("actionlint"), "-no-color", *map(str, paths)], capture_output=True, text=True, env=env, cwd=ROOT
+    )
 
 
 def load(name: str) -> dict:
@@ -36,7 +38,9 @@ def test_actionlint_finds_nothing():
 def test_actionlint_really_reports_problems(tmp_path: Path):
     broken = tmp_path / ".github" / "workflows" / "broken.yml"
     broken.parent.mkdir(parents=True)
-    broken.write_text("on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.evnt.name }}\n")
+    broken.write_text(
+        "on: push\njobs:\n  x:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo ${{ github.evnt.name }}\n"
+    )
     result = actionlint(broken)
     assert result.returncode == 1 and "evnt" in result.stdout
 

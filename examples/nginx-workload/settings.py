@@ -31,7 +31,8 @@ def load() -> Settings:
     errors: list[str] = []
     cluster_stack = (config.get("clusterStack") or DEFAULTS["clusterStack"]).strip()
     if not STACK_NAME.match(cluster_stack):
-        errors.append(f"{config.full_key('clusterStack')} = {cluster_stack!r} is invalid: expected <organization>/<project>/<stack>")
+        key = config.full_key("clusterStack")
+        errors.append(f"{key} = {cluster_stack!r} is invalid: expected <organization>/<project>/<stack>")
     replicas = _whole_number(config, "replicas", 1, 20, errors)
     node_port = _whole_number(config, "nodePort", 30000, 32767, errors)
     if errors:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -22,7 +20,12 @@ class NginxWorkload(pulumi.ComponentResource):
     node_port: int
 
     def __init__(
-        self, name: str, replicas: int, node_port: int, provider: k8s.Provider, opts: Optional[pulumi.ResourceOptions] = None
+        self,
+        name: str,
+        replicas: int,
+        node_port: int,
+        provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
     ):
         super().__init__("nginx-workload:index:NginxWorkload", name, None, opts)
         child = pulumi.ResourceOptions(parent=self, provider=provider)
@@ -42,7 +45,10 @@ class NginxWorkload(pulumi.ComponentResource):
                                 "image": IMAGE,
                                 "ports": [{"name": "http", "container_port": 80}],
                                 "readiness_probe": {"http_get": {"path": "/", "port": "http"}},
-                                "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"memory": "64Mi"}},
+                                "resources": {
+                                    "requests": {"cpu": "50m", "memory": "32Mi"},
+                                    "limits": {"memory": "64Mi"},
+                                },
                             }
                         ]
                     },

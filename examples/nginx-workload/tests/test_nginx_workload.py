@@ -11,7 +11,9 @@ from tests.harness import run_program, stack_config
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent
 
 PROJECT = "nginx-workload"
-KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: https://198.51.100.10:6443\n"
+KUBECONFIG = (
+    "apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: https://198.51.100.10:6443\n"
+)
 
 
 class ClusterStackMocks(pulumi.runtime.Mocks):
@@ -75,7 +77,9 @@ def test_workload_is_declared_on_that_provider(deployed):
     assert spec["replicas"] == 2
     (container,) = spec["template"]["spec"]["containers"]
     assert container["image"] == "nginx:1.27-alpine"
-    assert spec["selector"]["matchLabels"] == spec["template"]["metadata"]["labels"] == service.inputs["spec"]["selector"]
+    assert (
+        spec["selector"]["matchLabels"] == spec["template"]["metadata"]["labels"] == service.inputs["spec"]["selector"]
+    )
     assert service.inputs["spec"]["type"] == "NodePort"
     assert service.inputs["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080}]
 
