@@ -32,12 +32,13 @@ install_cluster_ca() {
   printf '%s\n' "$ca_key" >"$PKI_DIR/ca.key"
 }
 
-# Pins the configuration to the exact version of the kubeadm installed on this node, so the control
-# plane never runs a newer patch than its kubelet.
+# Writes the configuration pinned to the exact version of the kubeadm installed on this node, so the
+# control plane never runs a newer patch than its kubelet.
 write_config() {
-  install -d -m 0700 "$STATE_DIR"
+  local file="$1"
+  install -d -m 0700 "$(dirname "$file")"
   printf '%s\n' "$KUBEADM_CONFIG" |
-    sed -E "s/^kubernetesVersion: .*/kubernetesVersion: $(kubeadm version -o short)/" >"$CONFIG_FILE"
+    sed -E "s/^kubernetesVersion: .*/kubernetesVersion: $(kubeadm version -o short)/" >"$file"
 }
 
 run_kubeadm_init() {
@@ -52,7 +53,8 @@ run_kubeadm_init() {
 }
 
 refuse_changed_configuration() {
-  if [[ "$(cat "$FINGERPRINT_FILE" 2>/dev/null)" != "$(desired_fingerprint)" ]]; then
+  local fingerprint_file="$1"
+  if [[ "$(cat "$fingerprint_file" 2>/dev/null)" != "$(desired_fingerprint)" ]]; then
     echo "$NODE_NAME was initialised with another kubeadm configuration or CA, which kubeadm cannot" \
       "change in place. Replace the control plane instead (pulumi up --replace on its instance)." >&2
     return 1
@@ -71,10 +73,10 @@ main() {
   local ca_key
   ca_key=$(cat)
   if [[ -f /etc/kubernetes/admin.conf ]]; then
-    refuse_changed_configuration
+    refuse_changed_configuration "$FINGERPRINT_FILE"
   else
     install_cluster_ca "$ca_key"
-    write_config
+    write_config "$CONFIG_FILE"
     run_kubeadm_init
   fi
   give_kubectl_to "$LOGIN_USER"
