@@ -12,7 +12,7 @@ node's own message. Commands that carry a token or a key take it on stdin and ke
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 from pulumi_command import remote
@@ -47,7 +47,7 @@ class _Step:
     secret_output: bool = False
     booting_node: bool = False
     triggers: Sequence[pulumi.Input] = ()
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
