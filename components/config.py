@@ -23,15 +23,10 @@ from components import versions
 CANONICAL_OWNER_ID = "099720109477"
 
 
-@dataclass(frozen=True)
-class NodeOs:
-    codename: str
-    ami_name_pattern: str  # `{arch}` is filled with amd64 or arm64
-
-
-NODE_OS = {
-    "ubuntu-22.04": NodeOs("jammy", "ubuntu/images/hvm-ssd*/ubuntu-jammy-22.04-{arch}-server-*"),
-    "ubuntu-24.04": NodeOs("noble", "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-{arch}-server-*"),
+# Canonical's AMI names for each supported OS; `{arch}` is amd64 or arm64.
+NODE_OS_AMI_PATTERNS = {
+    "ubuntu-22.04": "ubuntu/images/hvm-ssd*/ubuntu-jammy-22.04-{arch}-server-*",
+    "ubuntu-24.04": "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-{arch}-server-*",
 }
 CNIS = ("calico", "flannel")
 
@@ -104,8 +99,8 @@ class ClusterConfig:
         return any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in self.allowed_cidrs)
 
     @property
-    def node_os_info(self) -> NodeOs:
-        return NODE_OS[self.node_os]
+    def ami_name_pattern(self) -> str:
+        return NODE_OS_AMI_PATTERNS[self.node_os]
 
 
 class _Reader:
@@ -209,7 +204,7 @@ def _read_settings(read: _Reader) -> dict[str, Any]:
         "worker_instance_type": read.string(
             "workerInstanceType", lambda v: bool(INSTANCE_TYPE_PATTERN.match(v)), instance_type_rule
         ),
-        "node_os": read.choice("nodeOs", list(NODE_OS)),
+        "node_os": read.choice("nodeOs", list(NODE_OS_AMI_PATTERNS)),
         "kubernetes_version": read.choice("kubernetesVersion", versions.SUPPORTED_KUBERNETES_MINORS),
         "cni": read.choice("cni", CNIS),
         "root_volume_size": read.integer("rootVolumeSize", MIN_ROOT_VOLUME_GIB, MAX_ROOT_VOLUME_GIB),

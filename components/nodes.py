@@ -97,7 +97,7 @@ class ClusterNodes(pulumi.ComponentResource):
         return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
 
     def _ubuntu_ami(self, role: str, arch: str) -> pulumi.Output[str]:
-        pattern = self._cfg.node_os_info.ami_name_pattern.format(arch=arch)
+        pattern = self._cfg.ami_name_pattern.format(arch=arch)
         ami = aws.ec2.get_ami_output(
             owners=[CANONICAL_OWNER_ID],
             most_recent=True,
