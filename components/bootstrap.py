@@ -79,9 +79,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         self._cfg = cfg
         self._pki = pki
         self._ssh_private_key = ssh_private_key
-        self._control_plane = nodes.control_plane
+        self._control_plane = control_plane = nodes.control_plane
 
-        control_plane = nodes.control_plane
         init = self._kubeadm_init(control_plane, self._wait_for_cloud_init(control_plane))
         after_init = [self._install_cni(init)]
         if nodes.workers:
