@@ -140,5 +140,8 @@ class ClusterNodes(pulumi.ComponentResource):
                 "tags": tags,
             },
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # A node keeps the image and the user data it was built with: a newer Canonical image or an
+            # edited preparation script applies to nodes created from now on, and never replaces a node
+            # (with it etcd or a worker's pods). `pulumi up --replace <urn>` moves one node deliberately.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "user_data"]),
         )

@@ -40,6 +40,7 @@ class Registration:
     property_dependencies: dict[str, set[str]]
     deleted_with: str
     delete_before_replace: bool
+    ignore_changes: list[str]
     additional_secret_outputs: list[str]
     custom_timeouts: Any
     secret_inputs: set[str]  # input names the program passed as secrets
@@ -90,6 +91,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     property_dependencies={k: set(v.urns) for k, v in request.propertyDependencies.items()},
                     deleted_with=request.deletedWith,
                     delete_before_replace=request.deleteBeforeReplace,
+                    ignore_changes=list(request.ignoreChanges),
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     custom_timeouts=request.customTimeouts,
                     secret_inputs={k for k, v in raw_inputs.items() if is_secret(v)},

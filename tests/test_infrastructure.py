@@ -1,8 +1,12 @@
 """The resources the stack declares: network, security group, key pair, instances and outputs."""
 
+import shutil
+
 import pytest
 
+from components import scripts
 from tests.harness import run_program, stack_config
+from tests.mocks import ClusterMocks
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -204,3 +208,29 @@ def test_every_resource_belongs_to_a_component(default_run):
 def test_single_node_cluster_looks_up_only_the_control_planes_ami():
     run = run_program(stack_config(workerCount=0))
     assert len(ami_lookups(run)) == 1
+
+
+class NewerImageMocks(ClusterMocks):
+    """AWS the week after: Canonical has published a newer image of every Ubuntu release."""
+
+    def call(self, args):
+        answer = super().call(args)
+        if args.token == "aws:ec2/getAmi:getAmi":
+            answer = {**answer, "id": answer["id"] + "-newer"}
+        return answer
+
+
+def test_a_newer_image_or_an_edited_preparation_script_replaces_no_node(tmp_path, monkeypatch):
+    before = {i.name: i for i in run_program(stack_config()).of_type(INSTANCE)}
+    edited = tmp_path / "scripts"
+    shutil.copytree(scripts.SCRIPTS_DIR, edited)
+    with (edited / "prepare-node.sh").open("a") as script:
+        script.write("# edited after the nodes were built\n")
+    monkeypatch.setattr(scripts, "SCRIPTS_DIR", edited)
+    after = {i.name: i for i in run_program(stack_config(), mocks=NewerImageMocks()).of_type(INSTANCE)}
+    assert before.keys() == after.keys()
+    for name, instance in after.items():
+        changed = {key for key in instance.inputs if instance.inputs[key] != before[name].inputs.get(key)}
+        assert changed == {"ami", "userData"}, name
+        # The engine leaves these inputs as the node was built: no replacement, no stop and start.
+        assert changed <= set(instance.ignore_changes), name
