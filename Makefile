@@ -1,22 +1,86 @@
-# The two commands of the README: `make up` brings the cluster up, `make test` runs the tests.
+# `make up` brings the cluster up; `make test` runs every test, as CI does. `make help` lists the rest.
 
 PYTHON ?= python3
 VENV := .venv
 STACK ?= dev
+STACK_FILE := Pulumi.$(STACK).yaml
 CLOUD_INIT_DIR := $(CURDIR)/.cache/cloud-init
 CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/usr/lib/python3/dist-packages/cloudinit
 VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
+PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
 
-# State lives in a folder of the project unless PULUMI_BACKEND_URL says otherwise (e.g. s3://bucket).
-export PULUMI_BACKEND_URL ?= file://$(CURDIR)/.pulumi-state
+.DEFAULT_GOAL := help
+.PHONY: help tools aws stack up preview destroy outputs kubeconfig ssh rerun allow-my-address settings \
+	test test-fast vm-rootfs preview-policy
 
-.PHONY: up destroy preview preview-policy stack test vm-rootfs
+help: ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt examples/nginx-workload/requirements.txt policy/requirements.txt
+# --- using the cluster --------------------------------------------------------------------------------
+
+up: tools $(VENV)/.program aws stack ## check prerequisites, then create or update the cluster (pulumi up)
+	pulumi up --stack $(STACK)
+
+preview: tools $(VENV)/.program aws stack ## show what `make up` would change
+	pulumi preview --stack $(STACK)
+
+destroy: tools $(VENV)/.program aws ## remove everything the stack created (pulumi destroy)
+	pulumi destroy --stack $(STACK)
+
+outputs: tools ## the stack's outputs (secrets shown as [secret])
+	pulumi stack output --stack $(STACK)
+
+kubeconfig: tools ## write the admin kubeconfig to ./kubeconfig (mode 600); eval "$(make -s kubeconfig)"
+	@bash scripts/local/kubeconfig.sh $(STACK)
+
+ssh: tools ## a shell on a node: make ssh NODE=kubeadm-lab-worker-1
+	@bash scripts/local/ssh-node.sh $(STACK) "$(NODE)"
+
+rerun: tools ## run one bootstrap step again: make rerun STEP=kubeadm-lab-worker-1-join
+	@bash scripts/local/rerun-step.sh $(STACK) "$(STEP)"
+
+allow-my-address: tools ## point allowedCidrs[0] at this machine's current address (then make up)
+	bash scripts/local/allowed-cidrs.sh $(STACK) --replace
+
+tools: ## check Python 3.10+ with venv and the Pulumi CLI
+	@bash scripts/local/check-tools.sh
+
+aws: $(VENV)/.program ## check AWS credentials and name the account and region the stack builds in
+	@$(VENV)/bin/python scripts/local/check-aws.py $(STACK_FILE)
+
+stack: $(VENV)/.program
+	@bash scripts/local/select-stack.sh $(STACK)
+	@bash scripts/local/allowed-cidrs.sh $(STACK)
+
+# What the program needs: `make up` installs only this.
+$(VENV)/.program: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+# --- developing ----------------------------------------------------------------------------------------
+
+settings: $(VENV)/.program ## write Pulumi.yaml's config block and the README's settings table from components/settings.py
+	$(VENV)/bin/python -m components.settings_docs
+
+test: $(VENV)/.dev $(CLOUD_INIT_PACKAGE) vm-rootfs ## every test, the VM boot included (what CI runs)
+	$(PYTEST)
+
+test-fast: $(VENV)/.dev ## the tests that need no download and no VM, in seconds
+	$(PYTEST) -m "not slow"
+
+# The policy pack, locally: the exposure check is advisory (STRICT=1 makes it mandatory).
+preview-policy: tools $(VENV)/.program aws stack policy/.venv ## make preview with the policy pack
+	pulumi preview --stack $(STACK) --policy-pack policy $(if $(STRICT),--policy-pack-config policy/strict.json)
+
+$(VENV)/.dev: $(VENV)/.program requirements-dev.txt examples/nginx-workload/requirements.txt policy/requirements.txt
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
 	touch $@
+
+policy/.venv: policy/requirements.txt
+	$(PYTHON) -m venv policy/.venv
+	policy/.venv/bin/pip install --quiet -r policy/requirements.txt
 
 $(CLOUD_INIT_PACKAGE):
 	bash .ci/fetch-cloud-init.sh $(CLOUD_INIT_DIR)
@@ -28,30 +92,3 @@ vm-rootfs:
 	else \
 		echo "not building the VM image (needs root, debootstrap and qemu-system-x86): the VM test will be skipped"; \
 	fi
-
-test: $(VENV)/.installed $(CLOUD_INIT_PACKAGE) vm-rootfs
-	CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
-
-stack: $(VENV)/.installed
-	mkdir -p .pulumi-state
-	pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK) --secrets-provider passphrase
-	@# Secure by default: the first run opens SSH and the API only to this machine's public address.
-	grep -q '^ *kubeadm-aws:allowedCidrs:' Pulumi.$(STACK).yaml 2>/dev/null || \
-		pulumi config set --path 'allowedCidrs[0]' "$$(curl -fsS https://checkip.amazonaws.com | tr -d '[:space:]')/32"
-
-up: stack
-	pulumi up --stack $(STACK)
-
-preview: stack
-	pulumi preview --stack $(STACK)
-
-# The policy pack, locally: advisory exposure check (STRICT=1 makes it mandatory).
-preview-policy: stack policy/.venv
-	pulumi preview --stack $(STACK) --policy-pack policy $(if $(STRICT),--policy-pack-config policy/strict.json)
-
-policy/.venv: policy/requirements.txt
-	$(PYTHON) -m venv policy/.venv
-	policy/.venv/bin/pip install --quiet -r policy/requirements.txt
-
-destroy:
-	pulumi destroy --stack $(STACK)

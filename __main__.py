@@ -2,28 +2,65 @@
 
 import pulumi
 
-from components import config
-from components.bootstrap import KubeadmBootstrap
-from components.keys import SshKeyPair
-from components.network import Network
-from components.nodes import LOGIN_USER, ClusterNodes
-from components.pki import ClusterPki
-from components.security import ClusterSecurityGroup
+from components import aws_lookups, settings
+from components.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
+from components.facts import LOGIN_USER, UBUNTU_AMI_NAME_PATTERNS
+from components.keys import SshKeyPair, SshKeyPairArgs
+from components.network import Network, NetworkArgs
+from components.nodes import ClusterNodes, ClusterNodesArgs
+from components.pki import ClusterPki, ClusterPkiArgs
+from components.security import ClusterSecurityGroup, SecurityGroupArgs
 
-cfg = config.load()  # validates every setting before any resource is registered
+# Every setting is checked, then what AWS says of it, before any resource is registered.
+cfg = settings.load()
+aws = aws_lookups.look_up(cfg)
 
-ssh_key = SshKeyPair("ssh", cfg.cluster_name)
-network = Network("network", cfg)
-security_group = ClusterSecurityGroup("security", cfg, vpc_id=network.vpc_id)
+ssh_key = SshKeyPair("ssh", SshKeyPairArgs(cluster_name=cfg.cluster_name))
+network = Network(
+    "network",
+    NetworkArgs(
+        cluster_name=cfg.cluster_name,
+        availability_zone=aws.availability_zone,
+        vpc_cidr=cfg.vpc_cidr,
+        subnet_cidr=settings.subnet_cidr_of(cfg.vpc_cidr),
+        existing_vpc_id=cfg.existing_vpc_id,
+        existing_subnet_id=cfg.existing_subnet_id,
+    ),
+)
+security_group = ClusterSecurityGroup(
+    "security",
+    SecurityGroupArgs(cluster_name=cfg.cluster_name, vpc_id=network.vpc_id, allowed_cidrs=cfg.allowed_cidrs),
+)
 nodes = ClusterNodes(
     "nodes",
-    cfg,
-    subnet_id=network.subnet_id,
-    security_group_id=security_group.security_group_id,
-    key_name=ssh_key.key_name,
+    ClusterNodesArgs(
+        cluster_name=cfg.cluster_name,
+        worker_count=cfg.worker_count,
+        control_plane_type=aws.control_plane_type,
+        worker_type=aws.worker_type,
+        ami_name_pattern=UBUNTU_AMI_NAME_PATTERNS[cfg.node_os],
+        kubernetes_minor=cfg.kubernetes_version,
+        root_volume_size=cfg.root_volume_size,
+        subnet_id=network.subnet_id,
+        security_group_id=security_group.security_group_id,
+        key_name=ssh_key.key_name,
+    ),
 )
-pki = ClusterPki("pki", cfg.cluster_name)
-bootstrap = KubeadmBootstrap("kubeadm", cfg, nodes, pki, ssh_private_key=ssh_key.private_key_openssh)
+pki = ClusterPki("pki", ClusterPkiArgs(cluster_name=cfg.cluster_name))
+bootstrap = KubeadmBootstrap(
+    "kubeadm",
+    KubeadmBootstrapArgs(
+        cluster_name=cfg.cluster_name,
+        kubernetes_minor=cfg.kubernetes_version,
+        cni=cfg.cni,
+        pod_cidr=cfg.pod_cidr,
+        service_cidr=cfg.service_cidr,
+        control_plane=nodes.control_plane,
+        workers=nodes.workers,
+        credentials=pki.credentials,
+        ssh_private_key=ssh_key.private_key_openssh,
+    ),
+)
 
 
 def ssh_command(address: pulumi.Output[str]) -> pulumi.Output[str]:

@@ -1,6 +1,6 @@
 """The cloud-init user data that prepares a node for kubeadm.
 
-cloud-init writes the kernel configuration files and the preparation scripts from scripts/, then runs
+cloud-init writes the kernel configuration files and the scripts from scripts/node-prep/, then runs
 the scripts in order. A failing script stops the chain and marks cloud-init as failed, which the
 bootstrap's first command reports.
 """
@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import yaml
 
-from components import scripts, versions
+from components import versions
+from components.facts import CONTROL_PLANE, NODE_PREP_DIR, ROLES
+from components.script_rendering import render
 
-INSTALL_DIR = "/usr/local/lib/kubeadm-aws"
 EC2_USER_DATA_LIMIT_BYTES = 16 * 1024
-
-CONTROL_PLANE = "control-plane"
-WORKER = "worker"
-ROLES = (CONTROL_PLANE, WORKER)
 
 KERNEL_MODULES = ("overlay", "br_netfilter")
 SYSCTL_SETTINGS = {
@@ -44,12 +41,12 @@ _Dumper.add_representer(_LiteralStr, _literal_representer)
 def preparation_steps(role: str, kubernetes_minor: str) -> list[tuple[str, str]]:
     """(script name, rendered text) of each preparation step for a role, in the order they run."""
     steps = [
-        ("prepare-node.sh", scripts.render("prepare-node.sh")),
-        ("install-containerd.sh", scripts.render("install-containerd.sh", CONTAINERD_LINE=versions.CONTAINERD_LINE)),
-        ("install-kubernetes.sh", scripts.render("install-kubernetes.sh", KUBERNETES_MINOR=kubernetes_minor)),
+        ("prepare-node.sh", render("node-prep/prepare-node.sh")),
+        ("install-containerd.sh", render("node-prep/install-containerd.sh", CONTAINERD_LINE=versions.CONTAINERD_LINE)),
+        ("install-kubernetes.sh", render("node-prep/install-kubernetes.sh", KUBERNETES_MINOR=kubernetes_minor)),
     ]
     if role == CONTROL_PLANE:
-        steps.append(("prepull-images.sh", scripts.render("prepull-images.sh")))
+        steps.append(("prepull-images.sh", render("node-prep/prepull-images.sh")))
     return steps
 
 
@@ -62,10 +59,10 @@ def render_user_data(role: str, kubernetes_minor: str, cluster_name: str) -> str
         "write_files": [
             _file("/etc/modules-load.d/kubernetes.conf", "".join(f"{m}\n" for m in KERNEL_MODULES)),
             _file("/etc/sysctl.d/99-kubernetes.conf", "".join(f"{k} = {v}\n" for k, v in SYSCTL_SETTINGS.items())),
-            *(_file(f"{INSTALL_DIR}/{name}", text, permissions="0755") for name, text in steps),
+            *(_file(f"{NODE_PREP_DIR}/{name}", text, permissions="0755") for name, text in steps),
         ],
         # One command, so that the first failing step stops the rest and fails cloud-init.
-        "runcmd": [" && ".join(f"{INSTALL_DIR}/{name}" for name, _ in steps)],
+        "runcmd": [" && ".join(f"{NODE_PREP_DIR}/{name}" for name, _ in steps)],
     }
     header = f"#cloud-config\n# {cluster_name} {role}: node preparation for kubeadm (Kubernetes {kubernetes_minor})\n"
     user_data = header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
 from components.tags import cluster_tags
+
+
+@dataclass(frozen=True)
+class SshKeyPairArgs:
+    cluster_name: str
 
 
 class SshKeyPair(pulumi.ComponentResource):
@@ -22,15 +29,15 @@ class SshKeyPair(pulumi.ComponentResource):
     private_key_openssh: pulumi.Output[str]
     public_key_openssh: pulumi.Output[str]
 
-    def __init__(self, name: str, cluster_name: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: SshKeyPairArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:SshKeyPair", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         key = tls.PrivateKey(f"{name}-key", algorithm="ED25519", opts=child)
         key_pair = aws.ec2.KeyPair(
             f"{name}-key-pair",
-            key_name_prefix=f"{cluster_name}-",
+            key_name_prefix=f"{args.cluster_name}-",
             public_key=key.public_key_openssh.apply(str.strip),
-            tags=cluster_tags(cluster_name, f"{cluster_name}-ssh"),
+            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-ssh"),
             opts=child,
         )
         self.key_name = key_pair.key_name

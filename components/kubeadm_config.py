@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import yaml
 
+from components.facts import API_SERVER_PORT, CRI_SOCKET
+
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
-CRI_SOCKET = "unix:///run/containerd/containerd.sock"
-API_SERVER_PORT = 6443
 
 
 def _node_registration(node_name: str, node_ip: str) -> dict:

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ClusterConfig, subnet_cidr_of
 from components.tags import cluster_tags
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cluster_name: str
+    availability_zone: str  # of the public subnet the stack creates
+    vpc_cidr: str
+    subnet_cidr: str
+    existing_vpc_id: str | None = None  # with existing_subnet_id: use these instead of creating a VPC
+    existing_subnet_id: str | None = None
 
 
 class Network(pulumi.ComponentResource):
@@ -20,21 +31,24 @@ class Network(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     subnet_id: pulumi.Output[str]
 
-    def __init__(self, name: str, cfg: ClusterConfig, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:Network", name, None, opts)
-        if cfg.uses_existing_network:
-            self.vpc_id = pulumi.Output.from_input(cfg.existing_vpc_id)
-            self.subnet_id = pulumi.Output.from_input(cfg.existing_subnet_id)
+        if args.existing_vpc_id:
+            self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
+            self.subnet_id = pulumi.Output.from_input(args.existing_subnet_id)
         else:
-            self._create(name, cfg)
+            self._create(name, args)
         self.register_outputs({"vpc_id": self.vpc_id, "subnet_id": self.subnet_id})
 
-    def _create(self, name: str, cfg: ClusterConfig) -> None:
+    def _create(self, name: str, args: NetworkArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)
-        tags = lambda suffix: cluster_tags(cfg.cluster_name, f"{cfg.cluster_name}-{suffix}")  # noqa: E731
+
+        def tags(suffix: str) -> dict[str, str]:
+            return cluster_tags(args.cluster_name, f"{args.cluster_name}-{suffix}")
+
         vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=cfg.vpc_cidr,
+            cidr_block=args.vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags=tags("vpc"),
@@ -44,8 +58,8 @@ class Network(pulumi.ComponentResource):
         subnet = aws.ec2.Subnet(
             f"{name}-public",
             vpc_id=vpc.id,
-            cidr_block=subnet_cidr_of(cfg.vpc_cidr),
-            availability_zone=cfg.availability_zone,
+            cidr_block=args.subnet_cidr,
+            availability_zone=args.availability_zone,
             map_public_ip_on_launch=True,
             tags=tags("public"),
             opts=child,

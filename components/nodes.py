@@ -7,14 +7,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.cloud_init import CONTROL_PLANE, WORKER, render_user_data
-from components.config import CANONICAL_OWNER_ID, ClusterConfig
+from components.aws_lookups import InstanceType
+from components.cloud_init import render_user_data
+from components.facts import CANONICAL_OWNER_ID, CONTROL_PLANE, MEMORY_TAG, ROLE_TAG, VCPUS_TAG, WORKER
 from components.tags import cluster_tags
-
-# The OS's login user on Ubuntu's AMIs.
-LOGIN_USER = "ubuntu"
-VCPUS_TAG = "kubeadm-aws/vcpus"
-MEMORY_TAG = "kubeadm-aws/memory-mib"
 
 
 @dataclass(frozen=True)
@@ -29,6 +25,20 @@ class NodeInfo:
     public_dns: pulumi.Output[str]
 
 
+@dataclass(frozen=True)
+class ClusterNodesArgs:
+    cluster_name: str
+    worker_count: int
+    control_plane_type: InstanceType
+    worker_type: InstanceType
+    ami_name_pattern: str  # Canonical's AMI name pattern of the OS, with `{arch}`
+    kubernetes_minor: str
+    root_volume_size: int  # GiB
+    subnet_id: pulumi.Input[str]
+    security_group_id: pulumi.Input[str]
+    key_name: pulumi.Input[str]
+
+
 class ClusterNodes(pulumi.ComponentResource):
     """The cluster's machines, prepared for kubeadm by cloud-init.
 
@@ -41,26 +51,15 @@ class ClusterNodes(pulumi.ComponentResource):
     control_plane: NodeInfo
     workers: list[NodeInfo]
 
-    def __init__(
-        self,
-        name: str,
-        cfg: ClusterConfig,
-        subnet_id: pulumi.Input[str],
-        security_group_id: pulumi.Input[str],
-        key_name: pulumi.Input[str],
-        opts: pulumi.ResourceOptions | None = None,
-    ):
+    def __init__(self, name: str, args: ClusterNodesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterNodes", name, None, opts)
-        self._cfg = cfg
-        self._subnet_id = subnet_id
-        self._security_group_id = security_group_id
-        self._key_name = key_name
-        self.control_plane = self._control_plane(f"{cfg.cluster_name}-control-plane")
+        self._args = args
+        self.control_plane = self._control_plane(f"{args.cluster_name}-control-plane")
         self.workers = []
-        if cfg.worker_count:
-            worker_ami = self._ubuntu_ami(WORKER, cfg.worker_arch)
+        if args.worker_count:
+            worker_ami = self._ubuntu_ami(args.worker_type.arch)
             self.workers = [
-                self._worker(f"{cfg.cluster_name}-worker-{i}", worker_ami) for i in range(1, cfg.worker_count + 1)
+                self._worker(f"{args.cluster_name}-worker-{i}", worker_ami) for i in range(1, args.worker_count + 1)
             ]
         self.register_outputs(
             {
@@ -70,16 +69,16 @@ class ClusterNodes(pulumi.ComponentResource):
         )
 
     def _control_plane(self, node_name: str) -> NodeInfo:
-        cfg = self._cfg
-        tags = cluster_tags(cfg.cluster_name, node_name, Role=CONTROL_PLANE)
+        size = self._args.control_plane_type
+        tags = cluster_tags(self._args.cluster_name, node_name, **{ROLE_TAG: CONTROL_PLANE})
         address = aws.ec2.Eip(f"{node_name}-eip", domain="vpc", tags=tags, opts=pulumi.ResourceOptions(parent=self))
         instance = self._instance(
             node_name,
             CONTROL_PLANE,
-            cfg.control_plane_instance_type,
-            self._ubuntu_ami(CONTROL_PLANE, cfg.control_plane_arch),
+            size.name,
+            self._ubuntu_ami(size.arch),
             # What AWS reported for the type, so the policy pack can check kubeadm's minimum.
-            extra_tags={VCPUS_TAG: str(cfg.control_plane_vcpus), MEMORY_TAG: str(cfg.control_plane_memory_mib)},
+            extra_tags={VCPUS_TAG: str(size.vcpus), MEMORY_TAG: str(size.memory_mib)},
         )
         association = aws.ec2.EipAssociation(
             f"{node_name}-eip",
@@ -93,16 +92,15 @@ class ClusterNodes(pulumi.ComponentResource):
         return NodeInfo(node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns)
 
     def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
-        instance = self._instance(node_name, WORKER, self._cfg.worker_instance_type, ami_id)
+        instance = self._instance(node_name, WORKER, self._args.worker_type.name, ami_id)
         return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
 
-    def _ubuntu_ami(self, role: str, arch: str) -> pulumi.Output[str]:
-        pattern = self._cfg.ami_name_pattern.format(arch=arch)
+    def _ubuntu_ami(self, arch: str) -> pulumi.Output[str]:
         ami = aws.ec2.get_ami_output(
             owners=[CANONICAL_OWNER_ID],
             most_recent=True,
             filters=[
-                {"name": "name", "values": [pattern]},
+                {"name": "name", "values": [self._args.ami_name_pattern.format(arch=arch)]},
                 {"name": "architecture", "values": ["x86_64" if arch == "amd64" else "arm64"]},
                 {"name": "virtualization-type", "values": ["hvm"]},
                 {"name": "root-device-type", "values": ["ebs"]},
@@ -119,23 +117,24 @@ class ClusterNodes(pulumi.ComponentResource):
         ami_id: pulumi.Input[str],
         extra_tags: dict[str, str] | None = None,
     ) -> aws.ec2.Instance:
-        cfg = self._cfg
-        tags = cluster_tags(cfg.cluster_name, node_name, Role=role, **(extra_tags or {}))
+        args = self._args
+        tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
         return aws.ec2.Instance(
             node_name,
             ami=ami_id,
             instance_type=instance_type,
-            subnet_id=self._subnet_id,
-            vpc_security_group_ids=[self._security_group_id],
+            subnet_id=args.subnet_id,
+            vpc_security_group_ids=[args.security_group_id],
             associate_public_ip_address=True,
-            key_name=self._key_name,
-            user_data=render_user_data(role, cfg.kubernetes_version, cfg.cluster_name),
+            key_name=args.key_name,
+            user_data=render_user_data(role, args.kubernetes_minor, args.cluster_name),
             user_data_replace_on_change=True,
-            metadata_options={"http_tokens": "required", "http_endpoint": "enabled"},
+            # IMDSv2 only, and one network hop: pods (one hop further) cannot reach instance metadata.
+            metadata_options={"http_tokens": "required", "http_endpoint": "enabled", "http_put_response_hop_limit": 1},
             root_block_device={
                 "encrypted": True,
                 "volume_type": "gp3",
-                "volume_size": cfg.root_volume_size,
+                "volume_size": args.root_volume_size,
                 "delete_on_termination": True,
                 "tags": tags,
             },

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_tls as tls
@@ -59,24 +60,48 @@ def render_kubeconfig(
     return yaml.safe_dump(document, sort_keys=False)
 
 
+@dataclass(frozen=True)
+class ClusterPkiArgs:
+    cluster_name: str
+
+
+@dataclass(frozen=True)
+class ClusterCredentials:
+    """The PKI's outputs that the bootstrap uses."""
+
+    ca_cert_pem: pulumi.Output[str]
+    ca_private_key_pem: pulumi.Output[str]  # a secret
+    discovery_hash: pulumi.Output[str]
+    admin_cert_pem: pulumi.Output[str]
+    admin_private_key_pem: pulumi.Output[str]  # a secret
+
+    def kubeconfig(self, cluster_name: str, server: pulumi.Input[str]) -> pulumi.Output[str]:
+        """An admin kubeconfig for `server` (a secret: it holds the client key)."""
+        return pulumi.Output.secret(
+            pulumi.Output.all(server, self.ca_cert_pem, self.admin_cert_pem, self.admin_private_key_pem).apply(
+                lambda args: render_kubeconfig(
+                    cluster_name=cluster_name,
+                    server=args[0],
+                    ca_cert_pem=args[1],
+                    client_cert_pem=args[2],
+                    client_key_pem=args[3],
+                )
+            )
+        )
+
+
 class ClusterPki(pulumi.ComponentResource):
     """The cluster CA and an admin client certificate signed by it.
 
     Attributes:
-        ca_cert_pem: the CA certificate (public).
-        ca_private_key_pem: the CA's private key (a secret); kubeadm init receives it on stdin.
-        discovery_hash: `sha256:<hex>` of the CA's public key, for `kubeadm join`.
-        admin_cert_pem: the admin client certificate (group kubeadm:cluster-admins).
-        admin_private_key_pem: its private key (a secret).
+        credentials: the CA certificate and its private key (a secret; kubeadm init receives it on
+            stdin), the discovery hash (`sha256:<hex>` of the CA's public key, for `kubeadm join`), and
+            the admin client certificate (group kubeadm:cluster-admins) with its private key (a secret).
     """
 
-    ca_cert_pem: pulumi.Output[str]
-    ca_private_key_pem: pulumi.Output[str]
-    discovery_hash: pulumi.Output[str]
-    admin_cert_pem: pulumi.Output[str]
-    admin_private_key_pem: pulumi.Output[str]
+    credentials: ClusterCredentials
 
-    def __init__(self, name: str, cluster_name: str, opts: pulumi.ResourceOptions | None = None):
+    def __init__(self, name: str, args: ClusterPkiArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterPki", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="RSA", rsa_bits=2048, opts=child)
@@ -84,7 +109,7 @@ class ClusterPki(pulumi.ComponentResource):
             f"{name}-ca",
             private_key_pem=ca_key.private_key_pem,
             is_ca_certificate=True,
-            subject={"common_name": "kubernetes", "organization": cluster_name},
+            subject={"common_name": "kubernetes", "organization": args.cluster_name},
             validity_period_hours=CA_VALIDITY_HOURS,
             allowed_uses=["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
             opts=child,
@@ -106,23 +131,13 @@ class ClusterPki(pulumi.ComponentResource):
             allowed_uses=["client_auth", "digital_signature", "key_encipherment"],
             opts=child,
         )
-        self.ca_cert_pem = ca_cert.cert_pem
-        self.ca_private_key_pem = pulumi.Output.secret(ca_key.private_key_pem)
-        self.discovery_hash = ca_cert.cert_pem.apply(discovery_hash)
-        self.admin_cert_pem = admin_cert.cert_pem
-        self.admin_private_key_pem = pulumi.Output.secret(admin_key.private_key_pem)
-        self.register_outputs({"ca_cert_pem": self.ca_cert_pem, "discovery_hash": self.discovery_hash})
-
-    def kubeconfig(self, cluster_name: str, server: pulumi.Input[str]) -> pulumi.Output[str]:
-        """An admin kubeconfig for `server` (a secret: it holds the client key)."""
-        return pulumi.Output.secret(
-            pulumi.Output.all(server, self.ca_cert_pem, self.admin_cert_pem, self.admin_private_key_pem).apply(
-                lambda args: render_kubeconfig(
-                    cluster_name=cluster_name,
-                    server=args[0],
-                    ca_cert_pem=args[1],
-                    client_cert_pem=args[2],
-                    client_key_pem=args[3],
-                )
-            )
+        self.credentials = ClusterCredentials(
+            ca_cert_pem=ca_cert.cert_pem,
+            ca_private_key_pem=pulumi.Output.secret(ca_key.private_key_pem),
+            discovery_hash=ca_cert.cert_pem.apply(discovery_hash),
+            admin_cert_pem=admin_cert.cert_pem,
+            admin_private_key_pem=pulumi.Output.secret(admin_key.private_key_pem),
+        )
+        self.register_outputs(
+            {"ca_cert_pem": self.credentials.ca_cert_pem, "discovery_hash": self.credentials.discovery_hash}
         )

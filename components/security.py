@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ClusterConfig
+from components.facts import API_SERVER_PORT
 from components.tags import cluster_tags
 
 
@@ -22,9 +24,16 @@ class PortRule:
 # controller-manager 10257, Calico BGP and IP-in-IP, Flannel VXLAN) only flows between the nodes.
 PUBLIC_PORTS = (
     PortRule("SSH, for the bootstrap commands and operators", 22, 22),
-    PortRule("Kubernetes API server", 6443, 6443),
+    PortRule("Kubernetes API server", API_SERVER_PORT, API_SERVER_PORT),
     PortRule("NodePort services", 30000, 32767),
 )
+
+
+@dataclass(frozen=True)
+class SecurityGroupArgs:
+    cluster_name: str
+    vpc_id: pulumi.Input[str]
+    allowed_cidrs: Sequence[str]  # who may reach PUBLIC_PORTS
 
 
 class ClusterSecurityGroup(pulumi.ComponentResource):
@@ -36,21 +45,19 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
 
     security_group_id: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, cfg: ClusterConfig, vpc_id: pulumi.Input[str], opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: SecurityGroupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterSecurityGroup", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         group = aws.ec2.SecurityGroup(
             f"{name}-nodes",
-            name_prefix=f"{cfg.cluster_name}-nodes-",
-            description=f"Nodes of the {cfg.cluster_name} Kubernetes cluster",
-            vpc_id=vpc_id,
-            tags=cluster_tags(cfg.cluster_name, f"{cfg.cluster_name}-nodes"),
+            name_prefix=f"{args.cluster_name}-nodes-",
+            description=f"Nodes of the {args.cluster_name} Kubernetes cluster",
+            vpc_id=args.vpc_id,
+            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-nodes"),
             opts=child,
         )
         for rule in PUBLIC_PORTS:
-            for cidr in cfg.allowed_cidrs:
+            for cidr in args.allowed_cidrs:
                 aws.vpc.SecurityGroupIngressRule(
                     f"{name}-{rule.from_port}-from-{cidr.replace('/', '-')}",
                     security_group_id=group.id,
@@ -77,7 +84,7 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
             cidr_ipv4="0.0.0.0/0",
             opts=child,
         )
-        if cfg.open_to_world:
+        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in args.allowed_cidrs):
             pulumi.log.warn(
                 "allowedCidrs includes 0.0.0.0/0: SSH (22), the Kubernetes API (6443) and NodePorts are open to the "
                 "whole internet. Restrict them: pulumi config set --path 'allowedCidrs[0]' <your-ip>/32",

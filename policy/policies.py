@@ -6,22 +6,29 @@
 from __future__ import annotations
 
 import ipaddress
+import sys
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+# The program's shared facts (kubeadm's minimums, the tags it writes) have one home, beside the pack;
+# that module imports only the standard library, so the pack's own virtual environment suffices.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from components import facts  # noqa: E402
 
 INSTANCE = "aws:ec2/instance:Instance"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 
-GUARDED_PORTS = {22: "SSH", 6443: "the Kubernetes API"}
-KUBEADM_MIN_VCPUS = 2
-KUBEADM_MIN_MEMORY_MIB = 1700
+GUARDED_PORTS = {22: "SSH", facts.API_SERVER_PORT: "the Kubernetes API"}
+KUBEADM_MIN_VCPUS = facts.KUBEADM_MIN_CONTROL_PLANE_VCPUS
+KUBEADM_MIN_MEMORY_MIB = facts.KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB
 # The program tags the control plane with what AWS reported for its instance type.
-VCPUS_TAG = "kubeadm-aws/vcpus"
-MEMORY_TAG = "kubeadm-aws/memory-mib"
+VCPUS_TAG = facts.VCPUS_TAG
+MEMORY_TAG = facts.MEMORY_TAG
 # Sizes that are below kubeadm's memory minimum in every EC2 family.
 TOO_SMALL_SIZES = ("nano", "micro")
 
@@ -108,7 +115,7 @@ def _size_of(instance_type: str) -> str:
 
 
 def require_kubeadm_control_plane_minimum(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != INSTANCE or _tags(args.props).get("Role") != "control-plane":
+    if args.resource_type != INSTANCE or _tags(args.props).get(facts.ROLE_TAG) != facts.CONTROL_PLANE:
         return
     instance_type = str(args.props.get("instanceType") or "")
     tags = _tags(args.props)
@@ -127,7 +134,7 @@ def require_kubeadm_control_plane_minimum(args: ResourceValidationArgs, report_v
 
 
 def require_cluster_tag(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type == INSTANCE and not _tags(args.props).get("Cluster"):
+    if args.resource_type == INSTANCE and not _tags(args.props).get(facts.CLUSTER_TAG):
         report_violation("every instance carries a Cluster tag naming its cluster", None)
 
 

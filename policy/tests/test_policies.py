@@ -138,10 +138,20 @@ def test_main_holds_only_the_pack():
     assert yaml.safe_load((POLICY_DIR / "PulumiPolicy.yaml").read_text())["runtime"]["name"] == "python"
 
 
-def test_tag_names_match_what_the_stack_writes():
-    from components import nodes
+def test_the_pack_takes_kubeadms_minimum_and_the_tags_from_the_programs_facts():
+    from components import facts
 
-    assert (policies.VCPUS_TAG, policies.MEMORY_TAG) == (nodes.VCPUS_TAG, nodes.MEMORY_TAG)
+    assert (policies.VCPUS_TAG, policies.MEMORY_TAG) == (facts.VCPUS_TAG, facts.MEMORY_TAG)
+    assert (policies.KUBEADM_MIN_VCPUS, policies.KUBEADM_MIN_MEMORY_MIB) == (2, 1700)
+
+
+def test_the_shared_facts_need_nothing_beyond_the_standard_library():
+    # The pack runs in its own virtual environment (pulumi-policy only) and imports components.facts.
+    import ast
+
+    tree = ast.parse((POLICY_DIR.parent / "components" / "facts.py").read_text())
+    imported = [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    assert imported == []
 
 
 def pack_violations(run) -> dict[str, list[str]]:

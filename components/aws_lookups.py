@@ -1,0 +1,134 @@
+"""What AWS says about the chosen instance types and network, checked against kubeadm and the settings.
+
+`look_up(settings)` runs after the settings are read and before any resource is registered. It raises
+`ConfigError` naming the setting a lookup refutes. An invoke that fails fails the whole program with
+the provider's own message, so lookups that may find nothing use list-style data sources, which answer
+with an empty list instead.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi_aws as aws
+
+from components import facts
+from components.settings import Problems, check_disjoint
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """An EC2 instance type as AWS describes it."""
+
+    name: str
+    arch: str  # Ubuntu's name for it: amd64 or arm64
+    vcpus: int
+    memory_mib: int
+
+
+@dataclass(frozen=True)
+class AwsFacts:
+    control_plane_type: InstanceType
+    worker_type: InstanceType
+    availability_zone: str  # of the nodes' subnet; it offers both instance types
+
+
+def look_up(settings: Any) -> AwsFacts:
+    problems = Problems()
+    wanted = {
+        "controlPlaneInstanceType": settings.control_plane_instance_type,
+        "workerInstanceType": settings.worker_instance_type,
+    }
+    zones = _zones_offering(problems, wanted)
+    problems.raise_if_any()
+    control_plane = _instance_type(problems, "controlPlaneInstanceType", wanted["controlPlaneInstanceType"])
+    _check_kubeadm_minimum(problems, control_plane)
+    worker = _instance_type(problems, "workerInstanceType", wanted["workerInstanceType"])
+    zone = zones[0]
+    if settings.existing_vpc_id and not problems.messages:
+        zone = _check_existing_network(problems, settings, zones)
+    problems.raise_if_any()
+    return AwsFacts(control_plane, worker, zone)
+
+
+def _zones_offering(problems: Problems, instance_types: dict[str, str]) -> list[str]:
+    """The region's availability zones, by name, that offer every one of the instance types."""
+    wanted = sorted(set(instance_types.values()))
+    offerings = aws.ec2.get_instance_type_offerings(
+        location_type="availability-zone", filters=[{"name": "instance-type", "values": wanted}]
+    )
+    offered: dict[str, set[str]] = {}
+    for zone, instance_type in zip(offerings.locations, offerings.instance_types, strict=True):
+        offered.setdefault(zone, set()).add(instance_type)
+    known = set().union(*offered.values())
+    for key, instance_type in instance_types.items():
+        if instance_type not in known:
+            problems.add(key, instance_type, "no availability zone of this region offers this instance type (a typo?)")
+    zones = sorted(zone for zone, types in offered.items() if set(wanted) <= types)
+    if not problems.messages and not zones:
+        problems.add(
+            "workerInstanceType",
+            instance_types["workerInstanceType"],
+            f"no availability zone of this region offers both {wanted}; choose types offered in one zone",
+        )
+    return zones
+
+
+def _instance_type(problems: Problems, key: str, name: str) -> InstanceType:
+    info = aws.ec2.get_instance_type(instance_type=name)
+    arches = [facts.UBUNTU_ARCH[a] for a in info.supported_architectures if a in facts.UBUNTU_ARCH]
+    if not arches:
+        problems.add(key, name, "expected an x86_64 or arm64 instance type (Ubuntu publishes AMIs for these)")
+    return InstanceType(name, arches[0] if arches else "", info.default_vcpus, info.memory_size)
+
+
+def _check_kubeadm_minimum(problems: Problems, control_plane: InstanceType) -> None:
+    vcpus, memory = facts.KUBEADM_MIN_CONTROL_PLANE_VCPUS, facts.KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB
+    if control_plane.vcpus < vcpus or control_plane.memory_mib < memory:
+        problems.add(
+            "controlPlaneInstanceType",
+            control_plane.name,
+            f"it has {control_plane.vcpus} vCPU and {control_plane.memory_mib} MiB; kubeadm needs a control plane "
+            f"with at least {vcpus} vCPU and {memory} MiB (e.g. t3.medium)",
+        )
+
+
+def _check_existing_network(problems: Problems, settings: Any, zones: list[str]) -> str:
+    """Checks the existing VPC and subnet; returns the subnet's zone."""
+    vpc_id, subnet_id = settings.existing_vpc_id, settings.existing_subnet_id
+    if not aws.ec2.get_vpcs(filters=[{"name": "vpc-id", "values": [vpc_id]}]).ids:
+        problems.add("existingVpcId", vpc_id, "no VPC with this id exists in this account and region")
+        return ""
+    if not aws.ec2.get_subnets(filters=[{"name": "subnet-id", "values": [subnet_id]}]).ids:
+        problems.add("existingSubnetId", subnet_id, "no subnet with this id exists in this account and region")
+        return ""
+    vpc = aws.ec2.get_vpc(id=vpc_id)
+    subnet = aws.ec2.get_subnet(id=subnet_id)
+    if not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
+        problems.add(
+            "existingVpcId",
+            vpc_id,
+            "it needs DNS support and DNS hostnames enabled: the control plane's endpoint is its Elastic IP's "
+            "DNS name, which resolves to the private address inside the VPC",
+        )
+    if subnet.vpc_id != vpc_id:
+        problems.add(
+            "existingSubnetId", subnet_id, f"the subnet belongs to {subnet.vpc_id}, not to existingVpcId {vpc_id}"
+        )
+    if subnet.availability_zone not in zones:
+        problems.add(
+            "existingSubnetId",
+            subnet_id,
+            f"its zone {subnet.availability_zone} does not offer both instance types; zones that do: {zones}",
+        )
+    check_disjoint(
+        problems,
+        {
+            "podCidr": settings.pod_cidr,
+            "serviceCidr": settings.service_cidr,
+            "existingVpcId": str(ipaddress.ip_network(vpc.cidr_block)),
+        },
+    )
+    return subnet.availability_zone

@@ -1,0 +1,43 @@
+"""Facts the program, the node scripts and the policy pack share, each stated once here.
+
+Only the standard library may be imported: the policy pack imports this module without the program's
+dependencies. Scripts receive the node paths as rendered variables (components/script_rendering.py).
+"""
+
+# --- on the nodes ---------------------------------------------------------------------------------
+# The login user of Canonical's Ubuntu images; the bootstrap commands connect as this user.
+LOGIN_USER = "ubuntu"
+CRI_SOCKET = "unix:///run/containerd/containerd.sock"
+ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
+KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
+KUBERNETES_PKI_DIR = "/etc/kubernetes/pki"
+API_SERVER_PORT = 6443
+# Where cloud-init writes the node-preparation scripts.
+NODE_PREP_DIR = "/usr/local/lib/kubeadm-aws"
+
+# --- kubeadm ---------------------------------------------------------------------------------------
+# kubeadm's preflight refuses a control plane with fewer CPUs or less memory than this.
+KUBEADM_MIN_CONTROL_PLANE_VCPUS = 2
+KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB = 1700
+
+# --- roles and tags --------------------------------------------------------------------------------
+CONTROL_PLANE = "control-plane"
+WORKER = "worker"
+ROLES = (CONTROL_PLANE, WORKER)
+CLUSTER_TAG = "Cluster"
+ROLE_TAG = "Role"
+# What AWS reported for the control plane's instance type, written as tags so the policy pack (which
+# cannot call AWS) can check kubeadm's minimum.
+VCPUS_TAG = "kubeadm-aws/vcpus"
+MEMORY_TAG = "kubeadm-aws/memory-mib"
+
+# --- images ----------------------------------------------------------------------------------------
+# Canonical publishes Ubuntu's official AMIs under this owner id.
+CANONICAL_OWNER_ID = "099720109477"
+# Canonical's AMI names for each supported OS; `{arch}` is amd64 or arm64.
+UBUNTU_AMI_NAME_PATTERNS = {
+    "ubuntu-22.04": "ubuntu/images/hvm-ssd*/ubuntu-jammy-22.04-{arch}-server-*",
+    "ubuntu-24.04": "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-{arch}-server-*",
+}
+# EC2 reports architectures as x86_64/arm64; Ubuntu's AMI names and packages say amd64/arm64.
+UBUNTU_ARCH = {"x86_64": "amd64", "arm64": "arm64"}

@@ -1,0 +1,76 @@
+"""The control plane's steps: kubeadm init with the stack's CA, the pod network, and (without workers)
+letting workloads run on the control plane."""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_command import remote
+
+from components import delete_hooks, kubeadm_config, versions
+from components.facts import LOGIN_USER
+from components.nodes import NodeInfo
+from components.pki import ClusterCredentials
+from components.remote_steps import Step, StepRunner
+from components.script_rendering import render
+
+CNI_MANIFESTS = {"calico": versions.CALICO_MANIFEST_URL, "flannel": versions.FLANNEL_MANIFEST_URL}
+
+
+def kubeadm_init(
+    run: StepRunner,
+    node: NodeInfo,
+    *,
+    cluster_name: str,
+    kubernetes_minor: str,
+    pod_cidr: str,
+    service_cidr: str,
+    credentials: ClusterCredentials,
+    after: remote.Command,
+) -> remote.Command:
+    """kubeadm init finds the stack's CA in its PKI directory; the CA key arrives on stdin."""
+    script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns, credentials.ca_cert_pem).apply(
+        lambda args: render(
+            "bootstrap/kubeadm-init.sh",
+            NODE_NAME=node.name,
+            LOGIN_USER=LOGIN_USER,
+            KUBEADM_CONFIG=kubeadm_config.init_configuration(
+                cluster_name=cluster_name,
+                node_name=node.name,
+                private_ip=args[0],
+                public_ip=args[1],
+                endpoint_dns=args[2],
+                kubernetes_minor=kubernetes_minor,
+                pod_cidr=pod_cidr,
+                service_cidr=service_cidr,
+            ),
+            CA_CERT=args[3],
+        )
+    )
+    return run.run(
+        Step(
+            f"{node.name}-kubeadm-init",
+            node,
+            script,
+            stdin=credentials.ca_private_key_pem,
+            secret_output=True,
+            after=[after],
+        )
+    )
+
+
+def install_cni(run: StepRunner, node: NodeInfo, *, cni: str, pod_cidr: str, after: remote.Command) -> remote.Command:
+    script = render("bootstrap/install-cni.sh", CNI=cni, MANIFEST_URL=CNI_MANIFESTS[cni], POD_CIDR=pod_cidr)
+    return run.run(Step(f"{node.name}-cni-{cni}", node, script, after=[after]))
+
+
+def allow_workloads(run: StepRunner, node: NodeInfo, *, after: remote.Command) -> remote.Command:
+    """A single-node cluster runs workloads on its control plane; the taint comes back when it goes."""
+    return run.run(
+        Step(
+            f"{node.name}-schedulable",
+            node,
+            render("bootstrap/control-plane-taint.sh", NODE_NAME=node.name, TAINT_ACTION="remove"),
+            delete=delete_hooks.restore_control_plane_taint(node.name),
+            after=[after],
+        )
+    )

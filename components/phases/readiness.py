@@ -1,0 +1,38 @@
+"""The readiness gate: every node Ready and CoreDNS available, checked on the control plane."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+from pulumi_command import remote
+
+from components.nodes import NodeInfo
+from components.remote_steps import Step, StepRunner
+from components.script_rendering import render
+
+READINESS_TIMEOUT_SECONDS = 900
+
+
+def readiness_gate(
+    run: StepRunner,
+    control_plane: NodeInfo,
+    *,
+    cluster_name: str,
+    node_names: Sequence[str],
+    after: Sequence[pulumi.Resource],
+) -> remote.Command:
+    return run.run(
+        Step(
+            f"{cluster_name}-ready",
+            control_plane,
+            render(
+                "bootstrap/wait-for-cluster.sh",
+                NODE_NAMES=" ".join(node_names),
+                TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS,
+            ),
+            triggers=list(node_names),
+            after=after,
+            timeout="20m",
+        )
+    )

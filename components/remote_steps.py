@@ -1,0 +1,66 @@
+"""A remote step is data: the node it runs on, its script, what it waits for, what makes it run again,
+and how it is undone. `StepRunner.run` turns every step into a pulumi-command resource the same way.
+
+Each step's output feeds the next, so `pulumi up` stops at the first failure with the node's own
+message. A step that carries a token or a key takes it on stdin, logs nothing and keeps its output
+secret: pulumi-command puts the command text and its output in an error message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+from pulumi_command import remote
+
+from components import delete_hooks
+from components.connection import ssh_to
+from components.delete_hooks import DeleteHook
+from components.nodes import NodeInfo
+from components.script_rendering import as_root
+
+DELETE_TIMEOUT = "10m"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    node: NodeInfo  # where the script runs
+    script: pulumi.Input[str]  # rendered (components/script_rendering.py)
+    stdin: pulumi.Input[str] | None = None  # secrets go here, never into the script
+    triggers: Sequence[pulumi.Input] = ()  # any change replaces the step, so it runs again
+    after: Sequence[pulumi.Resource] = ()  # the steps and resources it waits for
+    delete: DeleteHook | None = None
+    secret_output: bool = False
+    booting_node: bool = False  # the node's first step: dial until it answers
+    timeout: str = "15m"
+
+
+class StepRunner:
+    """Builds the remote command of each step, as a child of the bootstrap component."""
+
+    def __init__(self, parent: pulumi.Resource, ssh_private_key: pulumi.Input[str], cluster_lifetime: pulumi.Resource):
+        self._parent = parent
+        self._ssh_private_key = ssh_private_key
+        self._cluster_lifetime = cluster_lifetime  # delete hooks are skipped when this goes
+
+    def run(self, step: Step) -> remote.Command:
+        hook = step.delete
+        return remote.Command(
+            step.name,
+            connection=ssh_to(step.node, self._ssh_private_key, booting=step.booting_node),
+            create=pulumi.Output.from_input(step.script).apply(as_root),
+            delete=as_root(hook.script) if hook else None,
+            stdin=step.stdin,
+            triggers=list(step.triggers) or None,
+            logging=remote.Logging.NONE if step.secret_output else remote.Logging.STDOUT_AND_STDERR,
+            add_previous_output_in_env=False,
+            opts=pulumi.ResourceOptions(
+                parent=self._parent,
+                depends_on=list(step.after),
+                custom_timeouts=pulumi.CustomTimeouts(create=step.timeout, update=step.timeout, delete=DELETE_TIMEOUT),
+                additional_secret_outputs=["stdout", "stderr"] if step.secret_output else None,
+                **delete_hooks.options(hook, self._cluster_lifetime),
+            ),
+        )

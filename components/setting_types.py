@@ -1,0 +1,135 @@
+"""The kinds of value a setting can hold: how its text is parsed, what is allowed, and its type in
+Pulumi.yaml. The settings table (components/settings.py) gives each setting one of these.
+
+`parse` takes the text the Pulumi CLI stores (lists as JSON) and returns the value, or raises
+`Invalid` with what is allowed. `allowed` is that same sentence, for the README and Pulumi.yaml.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+
+
+class Invalid(ValueError):
+    """A value does not fit its setting; the message says what is allowed."""
+
+
+@dataclass(frozen=True)
+class Text:
+    pattern: str
+    allowed: str
+    kind: str = "string"
+
+    def parse(self, raw: str) -> str:
+        value = raw.strip()
+        if not re.fullmatch(self.pattern, value):
+            raise Invalid(f"expected {self.allowed}")
+        return value
+
+
+@dataclass(frozen=True)
+class OneOf:
+    choices: tuple[str, ...]
+    kind: str = "string"
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(self.choices)
+
+    def parse(self, raw: str) -> str:
+        value = raw.strip()
+        if value not in self.choices:
+            raise Invalid(f"expected {self.allowed}")
+        return value
+
+
+@dataclass(frozen=True)
+class WholeNumber:
+    low: int
+    high: int
+    kind: str = "integer"
+
+    @property
+    def allowed(self) -> str:
+        return f"a whole number from {self.low} to {self.high}"
+
+    def parse(self, raw: str) -> int:
+        value = raw.strip()
+        if not re.fullmatch(r"[+-]?\d+", value) or not self.low <= int(value) <= self.high:
+            raise Invalid(f"expected {self.allowed}")
+        return int(value)
+
+
+def parse_ipv4_cidr(text: str) -> ipaddress.IPv4Network:
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError:
+        network = None
+    if not isinstance(network, ipaddress.IPv4Network):
+        raise Invalid("expected an IPv4 CIDR with no host bits set, e.g. 10.0.0.0/16")
+    return network
+
+
+@dataclass(frozen=True)
+class Ipv4Cidr:
+    """An IPv4 range, kept as its CIDR text; `shortest`/`longest` bound its prefix length."""
+
+    shortest: int = 0
+    longest: int = 32
+    kind: str = "string"
+
+    @property
+    def allowed(self) -> str:
+        bounds = f", /{self.shortest} to /{self.longest}" if (self.shortest, self.longest) != (0, 32) else ""
+        return f"an IPv4 CIDR{bounds}"
+
+    def parse(self, raw: str) -> str:
+        network = parse_ipv4_cidr(raw)
+        if not self.shortest <= network.prefixlen <= self.longest:
+            raise Invalid(f"expected a prefix length from /{self.shortest} to /{self.longest}")
+        return str(network)
+
+
+@dataclass(frozen=True)
+class Ipv4CidrList:
+    allowed: str = "a non-empty list of IPv4 CIDRs"
+    kind: str = "array"
+
+    def parse(self, raw: str) -> tuple[str, ...]:
+        try:
+            items = json.loads(raw)
+        except json.JSONDecodeError:
+            items = None
+        if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
+            raise Invalid('expected a non-empty list of IPv4 CIDRs, e.g. ["203.0.113.7/32"]')
+        return tuple(str(parse_ipv4_cidr(item)) for item in items)
+
+
+@dataclass(frozen=True)
+class OptionalId:
+    """An AWS resource id such as vpc-0abc…, or empty for none."""
+
+    prefix: str
+    kind: str = "string"
+
+    @property
+    def allowed(self) -> str:
+        return f"empty, or an id {self.prefix}-…"
+
+    def parse(self, raw: str) -> str | None:
+        value = raw.strip()
+        if not value:
+            return None
+        if not re.fullmatch(rf"{self.prefix}-[0-9a-z]+", value):
+            raise Invalid(f"expected {self.allowed}")
+        return value
+
+
+def as_text(kind: str, value: object) -> str:
+    """A value as the Pulumi CLI stores it in a stack file: lists as JSON, the rest as text."""
+    if kind == "array":
+        return json.dumps(list(value))  # type: ignore[call-overload]
+    return "" if value is None else str(value)

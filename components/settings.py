@@ -1,0 +1,270 @@
+"""Every setting of the stack, described once, and the one reader that checks them all.
+
+`SETTINGS` is the single description of each setting: its key, default, the kind of value it holds
+(which parses it and says what is allowed), and a line for the reader. `load()` reads and checks every
+setting, then the checks that involve several settings, before any resource is registered, and raises
+`ConfigError` naming each bad key and what it allows. Pulumi.yaml's `config:` block and the README's
+settings table are generated from this table (`make settings`; a test fails when they drift).
+
+Adding a setting is one entry here and its use: the reader, `Settings` and the docs follow.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, make_dataclass
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components import facts, versions
+from components.setting_types import (
+    Invalid,
+    Ipv4Cidr,
+    Ipv4CidrList,
+    OneOf,
+    OptionalId,
+    Text,
+    WholeNumber,
+    as_text,
+)
+
+PROJECT = "kubeadm-aws"
+CNIS = ("calico", "flannel")
+MAX_WORKERS = 20
+AWS_RESERVED_ADDRESSES_PER_SUBNET = 5
+INSTANCE_TYPE = Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.medium")
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: Any
+    value: Any  # a kind from components/setting_types.py
+    description: str
+    # What else is checked, against AWS or the other settings (for the docs; the checks are below and
+    # in components/aws_lookups.py).
+    also: str = ""
+
+    @property
+    def attr(self) -> str:
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.key).lower()
+
+    @property
+    def allowed(self) -> str:
+        return self.value.allowed + (f"; {self.also}" if self.also else "")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "clusterName",
+        "kubeadm-lab",
+        Text(
+            r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
+            "2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+        ),
+        "Name of the cluster; prefixes every resource name and tag.",
+    ),
+    Setting(
+        "workerCount",
+        2,
+        WholeNumber(0, MAX_WORKERS),
+        "Number of worker nodes; 0 makes a single-node cluster whose control plane runs workloads.",
+    ),
+    Setting(
+        "controlPlaneInstanceType",
+        "t3.medium",
+        INSTANCE_TYPE,
+        "EC2 instance type of the control plane.",
+        also=f"at least {facts.KUBEADM_MIN_CONTROL_PLANE_VCPUS} vCPU and "
+        f"{facts.KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB} MiB (kubeadm's minimum), looked up in AWS",
+    ),
+    Setting(
+        "workerInstanceType",
+        "t3.medium",
+        INSTANCE_TYPE,
+        "EC2 instance type of the workers.",
+        also="offered in a zone that offers the control plane's type too",
+    ),
+    Setting(
+        "nodeOs",
+        "ubuntu-22.04",
+        OneOf(tuple(facts.UBUNTU_AMI_NAME_PATTERNS)),
+        "Operating system of new nodes, from Canonical's newest AMI for the instance type's architecture.",
+    ),
+    Setting(
+        "kubernetesVersion",
+        versions.DEFAULT_KUBERNETES_MINOR,
+        OneOf(versions.SUPPORTED_KUBERNETES_MINORS),
+        "Kubernetes minor version; new nodes get its newest patch release.",
+    ),
+    Setting(
+        "podCidr",
+        "10.244.0.0/16",
+        Ipv4Cidr(),
+        "IPv4 range of pod addresses.",
+        also="disjoint from serviceCidr and the VPC",
+    ),
+    Setting(
+        "serviceCidr",
+        "10.96.0.0/12",
+        Ipv4Cidr(),
+        "IPv4 range of Service addresses.",
+        also="disjoint from podCidr and the VPC",
+    ),
+    Setting(
+        "vpcCidr",
+        "10.0.0.0/16",
+        Ipv4Cidr(16, 28),
+        "IPv4 range of the VPC the stack creates (unused with existingVpcId). The nodes' subnet is its "
+        "first /24, or the whole VPC when it is smaller.",
+        also="large enough for every node",
+    ),
+    Setting(
+        "existingVpcId",
+        "",
+        OptionalId("vpc"),
+        "An existing VPC to put the nodes in instead of creating one (set together with existingSubnetId).",
+        also="with DNS support and DNS hostnames on",
+    ),
+    Setting(
+        "existingSubnetId",
+        "",
+        OptionalId("subnet"),
+        "A public subnet of existingVpcId for the nodes.",
+        also="in a zone that offers both instance types",
+    ),
+    Setting(
+        "cni",
+        "calico",
+        OneOf(CNIS),
+        "Pod network, applied from a pinned manifest.",
+    ),
+    Setting(
+        "allowedCidrs",
+        ["0.0.0.0/0"],
+        Ipv4CidrList(),
+        "Who may reach SSH (22), the API server (6443) and NodePorts. Open to the world, `pulumi up` "
+        "warns; `make up` sets your address (/32) on its first run.",
+    ),
+    Setting(
+        "rootVolumeSize",
+        20,
+        WholeNumber(8, 16384),
+        "Size in GiB of each node's encrypted gp3 root volume (8 is the Ubuntu image's own size).",
+    ),
+)
+
+BY_KEY = {setting.key: setting for setting in SETTINGS}
+Settings = make_dataclass("Settings", [(setting.attr, Any) for setting in SETTINGS], frozen=True)
+Settings.__doc__ = "The checked value of every setting, by the snake_case form of its key."
+
+
+class ConfigError(ValueError):
+    """One or more settings are invalid; the message names each key and what it allows."""
+
+
+class Problems:
+    """Collects every bad value, so that the user sees them all at once."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def add(self, key: str, value: object, allowed: str) -> None:
+        self.messages.append(f"{PROJECT}:{key} = {value!r} is invalid: {allowed}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ConfigError("Invalid stack configuration:\n  - " + "\n  - ".join(self.messages))
+
+
+def load(config: pulumi.Config | None = None) -> Any:
+    """Reads and checks every setting; returns `Settings` or raises `ConfigError` listing every problem."""
+    config = config or pulumi.Config(PROJECT)
+    problems = Problems()
+    _refuse_unknown_keys(problems)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = config.get(setting.key)
+        text = as_text(setting.value.kind, setting.default) if raw is None else raw
+        try:
+            values[setting.attr] = setting.value.parse(text)
+        except Invalid as invalid:
+            problems.add(setting.key, raw, str(invalid))
+            values[setting.attr] = None
+    for check in CROSS_CHECKS:
+        check(values, problems)
+    problems.raise_if_any()
+    return Settings(**values)
+
+
+def _refuse_unknown_keys(problems: Problems) -> None:
+    """A misspelt key would otherwise be ignored silently and its default used."""
+    prefix = f"{PROJECT}:"
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    for key in sorted(k[len(prefix) :] for k in keys if k.startswith(prefix)):
+        if key not in BY_KEY:
+            close = difflib.get_close_matches(key, list(BY_KEY), n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            problems.messages.append(
+                f"{prefix}{key} is not a setting of this program; {hint}the settings are listed in the README "
+                f"(remove it with: pulumi config rm {key})"
+            )
+
+
+# --- checks that involve several settings -----------------------------------------------------------
+
+
+def subnet_cidr_of(vpc_cidr: str) -> str:
+    """The cluster's public subnet: the VPC's first /24, or the whole VPC when it is smaller."""
+    network = ipaddress.ip_network(vpc_cidr)
+    return str(next(network.subnets(new_prefix=max(network.prefixlen, 24))))
+
+
+def check_disjoint(problems: Problems, ranges: dict[str, str | None]) -> None:
+    """Pod, service and VPC ranges must not overlap; each overlap is reported on the later key."""
+    named = [(key, ipaddress.ip_network(cidr)) for key, cidr in ranges.items() if cidr is not None]
+    for i, (key_a, net_a) in enumerate(named):
+        for key_b, net_b in named[i + 1 :]:
+            if net_a.overlaps(net_b):
+                problems.add(
+                    key_b, str(net_b), f"it overlaps {key_a} {net_a}; pod, service and VPC ranges must be disjoint"
+                )
+
+
+def _network_ids_together(values: dict[str, Any], problems: Problems) -> None:
+    vpc_id, subnet_id = values["existing_vpc_id"], values["existing_subnet_id"]
+    if bool(vpc_id) != bool(subnet_id):
+        problems.add(
+            "existingSubnetId" if vpc_id else "existingVpcId",
+            subnet_id or vpc_id or "",
+            "existingVpcId and existingSubnetId are set together (to use an existing network) or both left empty",
+        )
+
+
+def _new_vpc_ranges_disjoint(values: dict[str, Any], problems: Problems) -> None:
+    if values["existing_vpc_id"] is None:
+        check_disjoint(
+            problems,
+            {"podCidr": values["pod_cidr"], "serviceCidr": values["service_cidr"], "vpcCidr": values["vpc_cidr"]},
+        )
+
+
+def _new_vpc_holds_every_node(values: dict[str, Any], problems: Problems) -> None:
+    vpc_cidr, workers = values["vpc_cidr"], values["worker_count"]
+    if values["existing_vpc_id"] is not None or vpc_cidr is None or workers is None:
+        return
+    usable = ipaddress.ip_network(subnet_cidr_of(vpc_cidr)).num_addresses - AWS_RESERVED_ADDRESSES_PER_SUBNET
+    if 1 + workers > usable:
+        problems.add("vpcCidr", vpc_cidr, f"its subnet holds {usable} nodes, fewer than the {1 + workers} asked for")
+
+
+CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
+    _network_ids_together,
+    _new_vpc_ranges_disjoint,
+    _new_vpc_holds_every_node,
+)

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Applies the pod network from a pinned manifest, configured for the cluster's pod CIDR.
+set -euo pipefail
+
+: "${CNI:?calico or flannel}"
+: "${MANIFEST_URL:?URL of the pinned manifest}"
+: "${POD_CIDR:?pod network CIDR}"
+: "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+# Calico's manifest carries its pool CIDR commented out; this enables it with the pod CIDR.
+set_calico_pool() {
+  local manifest="$1"
+  sed -E -i \
+    -e 's|^([[:space:]]*)# - name: CALICO_IPV4POOL_CIDR$|\1- name: CALICO_IPV4POOL_CIDR|' \
+    -e "s|^([[:space:]]*)#   value: \"192\\.168\\.0\\.0/16\"$|\\1  value: \"$POD_CIDR\"|" \
+    "$manifest"
+  grep -A1 -E '^[[:space:]]*- name: CALICO_IPV4POOL_CIDR$' "$manifest" | grep -qF "value: \"$POD_CIDR\""
+}
+
+# Flannel's manifest names its network in net-conf.json.
+set_flannel_network() {
+  local manifest="$1"
+  sed -E -i "s|\"Network\": \"[0-9./]+\"|\"Network\": \"$POD_CIDR\"|" "$manifest"
+  grep -qF "\"Network\": \"$POD_CIDR\"" "$manifest"
+}
+
+configure_manifest() {
+  local manifest="$1"
+  case "$CNI" in
+    calico) set_calico_pool "$manifest" ;;
+    flannel) set_flannel_network "$manifest" ;;
+    *)
+      echo "unknown CNI $CNI" >&2
+      return 1
+      ;;
+  esac || {
+    echo "the $CNI manifest at $MANIFEST_URL no longer has the pod CIDR setting this script edits" >&2
+    return 1
+  }
+}
+
+main() {
+  local manifest
+  manifest=$(mktemp --suffix=.yaml)
+  trap 'rm -f "$manifest"' EXIT
+  curl -fsSL --retry 5 "$MANIFEST_URL" -o "$manifest"
+  configure_manifest "$manifest"
+  kubectl apply -f "$manifest"
+}
+
+main "$@"

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Waits, on the control plane, until a joined node has registered itself.
+set -euo pipefail
+
+: "${NODE_NAME:?node to wait for}"
+: "${TIMEOUT_SECONDS:?how long to wait}"
+: "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+main() {
+  local deadline=$((SECONDS + TIMEOUT_SECONDS))
+  until kubectl get node "$NODE_NAME" >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      echo "$NODE_NAME did not register within ${TIMEOUT_SECONDS}s; nodes now:" >&2
+      kubectl get nodes -o wide >&2 || true
+      return 1
+    fi
+    sleep 5
+  done
+  echo "$NODE_NAME is registered"
+}
+
+main "$@"

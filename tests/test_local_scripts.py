@@ -1,0 +1,361 @@
+"""The scripts make runs on your machine (scripts/local/), run for real with bash and Python. A
+stand-in `pulumi` records what it is asked and answers as the CLI would; a local HTTP server stands
+in for AWS STS and for the public-address service. Nothing else is faked."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import shutil
+import socket
+import stat
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.harness import ROOT
+
+LOCAL = ROOT / "scripts" / "local"
+SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def fake_command(bin_dir: Path, name: str, body: str) -> None:
+    """A command on PATH that logs its arguments to $LOG and runs `body` (a bash case on "$*")."""
+    bin_dir.mkdir(exist_ok=True)
+    path = bin_dir / name
+    path.write_text(f'#!/usr/bin/env bash\necho "{name} $*" >>"$LOG"\n{body}\n')
+    path.chmod(0o755)
+
+
+def run(script: str, *args: str, cwd: Path, bin_dir: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    environment = {"PATH": f"{bin_dir}:{SYSTEM_PATH}", "LOG": str(cwd / "calls.log"), "HOME": str(cwd), **(env or {})}
+    command = [sys.executable, str(LOCAL / script)] if script.endswith(".py") else ["bash", str(LOCAL / script)]
+    return subprocess.run([*command, *args], capture_output=True, text=True, cwd=cwd, env=environment)
+
+
+def calls(cwd: Path) -> list[str]:
+    log = cwd / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+class Answer(http.server.BaseHTTPRequestHandler):
+    """Answers every request with the server's `status` and `body`."""
+
+    def _answer(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.requests.append(self.rfile.read(length).decode())
+        self.send_response(self.server.status)
+        self.send_header("Content-Type", "text/xml")
+        self.end_headers()
+        self.wfile.write(self.server.body.encode())
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    servers = []
+
+    def start(body: str, status: int = 200) -> str:
+        server = http.server.HTTPServer(("127.0.0.1", 0), Answer)
+        server.body, server.status, server.requests = body, status, []
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --- check-tools.sh ----------------------------------------------------------------------------------
+
+
+def test_missing_pulumi_cli_is_named_with_how_to_get_it(tmp_path):
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "python3", f'exec {sys.executable} "$@"')
+    result = subprocess.run(
+        ["bash", str(LOCAL / "check-tools.sh")], capture_output=True, text=True, env={"PATH": f"{bin_dir}:/bin"}
+    )
+    assert result.returncode == 1
+    assert "missing: the Pulumi CLI, 3.200.0 or newer: curl -fsSL https://get.pulumi.com | sh" in result.stderr
+    assert "Nothing was created" in result.stderr
+
+
+@pytest.mark.parametrize("version, ok", [("v3.150.2", False), ("v3.200.0", True), ("v3.272.0", True), ("", False)])
+def test_pulumi_cli_older_than_the_sdk_is_refused(tmp_path, version, ok):
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "pulumi", f'echo "{version}"')
+    result = run("check-tools.sh", cwd=tmp_path, bin_dir=bin_dir, env={"PYTHON": sys.executable})
+    assert (result.returncode == 0) is ok, result.stderr
+    if not ok:
+        assert "a Pulumi CLI 3.200.0 or newer" in result.stderr and "pulumi self-update" in result.stderr
+
+
+def test_python_too_old_or_without_venv_is_named(tmp_path):
+    bin_dir = tmp_path / "bin"
+    fake_command(bin_dir, "pulumi", 'echo "v3.272.0"')
+    fake_command(bin_dir, "oldpython", 'case "$*" in -V) echo "Python 3.8.10" ;; *) exit 1 ;; esac')
+    result = run("check-tools.sh", cwd=tmp_path, bin_dir=bin_dir, env={"PYTHON": "oldpython"})
+    assert result.returncode == 1 and "Python 3.10 or newer; oldpython is Python 3.8.10" in result.stderr
+    fake_command(bin_dir, "novenv", 'case "$*" in *ensurepip*) exit 1 ;; *) exit 0 ;; esac')
+    result = run("check-tools.sh", cwd=tmp_path, bin_dir=bin_dir, env={"PYTHON": "novenv"})
+    assert result.returncode == 1 and "apt install python3-venv" in result.stderr
+
+
+def test_the_minimum_cli_is_the_sdk_line_of_requirements():
+    minimum = re.search(r"MIN_PULUMI_VERSION=(\S+)", (LOCAL / "check-tools.sh").read_text()).group(1)
+    sdk = re.search(r"^pulumi>=([\d.]+)", (ROOT / "requirements.txt").read_text(), re.M).group(1)
+    assert minimum == f"{sdk}.0"
+
+
+# --- check-aws.py ------------------------------------------------------------------------------------
+
+IDENTITY = (
+    '<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>'
+    "<Arn>arn:aws:iam::123456789012:user/lab</Arn><UserId>AIDAEXAMPLE</UserId><Account>123456789012</Account>"
+    "</GetCallerIdentityResult><ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>"
+    "</GetCallerIdentityResponse>"
+)
+REFUSED = (
+    '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+    "<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid.</Message>"
+    "</Error><RequestId>1</RequestId></ErrorResponse>"
+)
+KEYS = {"AWS_ACCESS_KEY_ID": "AKIAEXAMPLE", "AWS_SECRET_ACCESS_KEY": "example"}
+
+
+def check_aws(tmp_path: Path, stack_region: str | None = "ap-south-1", **env: str) -> subprocess.CompletedProcess:
+    """check-aws.py in an environment with no AWS configuration but what the test gives."""
+    if stack_region:
+        (tmp_path / "Pulumi.dev.yaml").write_text(f"config:\n  aws:region: {stack_region}\n")
+    no_configuration = {
+        "AWS_CONFIG_FILE": str(tmp_path / "no-config"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "no-credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    return run(
+        "check-aws.py", "Pulumi.dev.yaml", cwd=tmp_path, bin_dir=tmp_path / "bin", env={**no_configuration, **env}
+    )
+
+
+def test_working_credentials_name_the_account_and_the_stacks_region(tmp_path, http_server):
+    result = check_aws(tmp_path, AWS_ENDPOINT_URL_STS=http_server(IDENTITY), **KEYS)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == (
+        "AWS account 123456789012 as arn:aws:iam::123456789012:user/lab; "
+        "the stack builds in ap-south-1 (aws:region in Pulumi.dev.yaml)."
+    )
+
+
+def test_without_a_stack_region_the_environments_is_used(tmp_path, http_server):
+    result = check_aws(tmp_path, None, AWS_REGION="eu-west-1", AWS_ENDPOINT_URL_STS=http_server(IDENTITY), **KEYS)
+    assert "builds in eu-west-1 (your AWS environment or profile)" in result.stdout
+
+
+def test_no_credentials_says_how_to_provide_them(tmp_path):
+    result = check_aws(tmp_path)
+    assert result.returncode == 1
+    assert "No AWS credentials found. Set AWS_PROFILE" in result.stderr and "Nothing was created." in result.stderr
+
+
+def test_refused_credentials_show_awss_reason(tmp_path, http_server):
+    result = check_aws(tmp_path, AWS_ENDPOINT_URL_STS=http_server(REFUSED, status=403), **KEYS)
+    assert result.returncode == 1
+    assert "AWS refused the credentials: InvalidClientTokenId: The security token" in result.stderr
+
+
+def test_unreachable_sts_is_reported_as_a_network_problem(tmp_path):
+    result = check_aws(tmp_path, AWS_ENDPOINT_URL_STS=closed_port_url(), **KEYS)
+    assert result.returncode == 1 and "Could not reach AWS STS" in result.stderr
+
+
+def test_no_region_anywhere_names_the_command(tmp_path):
+    result = check_aws(tmp_path, None, **KEYS)
+    assert result.returncode == 1 and "pulumi config set aws:region" in result.stderr
+
+
+def test_an_unknown_profile_is_named(tmp_path):
+    result = check_aws(tmp_path, AWS_PROFILE="nosuchprofile")
+    assert result.returncode == 1 and "nosuchprofile" in result.stderr and "AWS_PROFILE" in result.stderr
+
+
+# --- allowed-cidrs.sh --------------------------------------------------------------------------------
+
+
+def allowed_cidrs(tmp_path: Path, service: str, *args: str) -> subprocess.CompletedProcess:
+    fake_command(tmp_path / "bin", "pulumi", "true")
+    environment = {"ADDRESS_SERVICE": service}
+    return run("allowed-cidrs.sh", "dev", *args, cwd=tmp_path, bin_dir=tmp_path / "bin", env=environment)
+
+
+def test_first_run_sets_this_machines_address(tmp_path, http_server):
+    result = allowed_cidrs(tmp_path, http_server("203.0.113.7\n"))
+    assert result.returncode == 0, result.stderr
+    assert calls(tmp_path) == ["pulumi config set --path allowedCidrs[0] 203.0.113.7/32 --stack dev"]
+
+
+@pytest.mark.parametrize("answer", ["<html>Proxy login</html>", "203.0.113.256", "", "2001:db8::1"])
+def test_an_answer_that_is_not_an_address_stops_without_writing(tmp_path, http_server, answer):
+    result = allowed_cidrs(tmp_path, http_server(answer))
+    assert result.returncode == 1
+    assert "not an IPv4 address" in result.stderr and "pulumi config set --path 'allowedCidrs[0]'" in result.stderr
+    assert calls(tmp_path) == []
+
+
+def test_no_route_to_the_address_service_stops_without_writing(tmp_path):
+    result = allowed_cidrs(tmp_path, closed_port_url())
+    assert result.returncode == 1 and "could not ask" in result.stderr and "nothing was changed" in result.stderr
+    assert calls(tmp_path) == []
+
+
+def test_a_value_already_set_is_kept_unless_replaced(tmp_path, http_server):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  kubeadm-aws:allowedCidrs:\n    - 198.51.100.0/24\n")
+    service = http_server("203.0.113.9")
+    assert allowed_cidrs(tmp_path, service).returncode == 0 and calls(tmp_path) == []
+    assert allowed_cidrs(tmp_path, service, "--replace").returncode == 0
+    assert calls(tmp_path) == ["pulumi config set --path allowedCidrs[0] 203.0.113.9/32 --stack dev"]
+
+
+# --- select-stack.sh ---------------------------------------------------------------------------------
+
+
+def test_a_new_stack_leaves_the_tracked_sample_clean(tmp_path):
+    git = ["git", "-c", "user.email=t@example.com", "-c", "user.name=t"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: ap-south-1\n")
+    subprocess.run([*git, "add", "Pulumi.dev.yaml"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "commit", "-qm", "sample"], cwd=tmp_path, check=True)
+    pulumi = (
+        'case "$*" in "stack select"*) exit 255 ;; '
+        '"stack init"*) echo "encryptionsalt: v1:abc" >>Pulumi.dev.yaml ;; esac'
+    )
+    fake_command(tmp_path / "bin", "pulumi", pulumi)
+    result = run("select-stack.sh", "dev", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 0, result.stderr
+    assert calls(tmp_path) == ["pulumi stack select dev", "pulumi stack init dev --secrets-provider passphrase"]
+    assert "encryptionsalt" in (tmp_path / "Pulumi.dev.yaml").read_text()
+    status = ["git", "status", "--porcelain", "--", "Pulumi.dev.yaml"]
+    assert subprocess.run(status, cwd=tmp_path, capture_output=True, text=True).stdout == ""
+    assert "--no-skip-worktree" in result.stdout
+
+
+# --- kubeconfig.sh, ssh-node.sh, rerun-step.sh -------------------------------------------------------
+
+
+def test_kubeconfig_is_written_for_the_user_alone(tmp_path):
+    fake_command(tmp_path / "bin", "pulumi", 'printf "apiVersion: v1\\nkind: Config\\n"')
+    result = run("kubeconfig.sh", "dev", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 0, result.stderr
+    written = tmp_path / "kubeconfig"
+    assert result.stdout == f"export KUBECONFIG={written}\n"
+    assert stat.S_IMODE(written.stat().st_mode) == 0o600 and written.read_text().startswith("apiVersion: v1")
+    assert calls(tmp_path) == ["pulumi stack output kubeconfig --show-secrets --stack dev"]
+
+
+def test_no_kubeconfig_yet_says_to_run_make_up_and_leaves_no_file(tmp_path):
+    fake_command(tmp_path / "bin", "pulumi", "exit 255")
+    result = run("kubeconfig.sh", "dev", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 1 and "run make up" in result.stderr
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("kubeconfig")] == []
+
+
+SSH_COMMANDS = {
+    "kubeadm-lab-control-plane": "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10",
+    "kubeadm-lab-worker-1": "ssh -i kubeadm-aws.pem ubuntu@203.0.113.21",
+}
+
+
+def ssh_setup(tmp_path: Path) -> Path:
+    bin_dir = tmp_path / "bin"
+    pulumi = f"""case "$*" in
+  *sshCommands*) echo '{json.dumps(SSH_COMMANDS)}' ;;
+  *sshPrivateKey*) echo "-----BEGIN OPENSSH PRIVATE KEY-----" ;;
+esac"""
+    fake_command(bin_dir, "pulumi", pulumi)
+    fake_command(bin_dir, "ssh", "true")
+    return bin_dir
+
+
+def test_ssh_uses_the_stacks_key_with_mode_600_and_accepts_the_host_key_once(tmp_path):
+    result = run("ssh-node.sh", "dev", "kubeadm-lab-worker-1", cwd=tmp_path, bin_dir=ssh_setup(tmp_path))
+    assert result.returncode == 0, result.stderr
+    key = tmp_path / ".cache" / "ssh" / "dev.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    ssh_call = calls(tmp_path)[-1].split()
+    assert ssh_call[0] == "ssh" and ssh_call[-1] == "ubuntu@203.0.113.21"
+    assert "StrictHostKeyChecking=accept-new" in ssh_call
+    assert "UserKnownHostsFile=.cache/ssh/known_hosts-dev" in ssh_call
+    assert ssh_call[ssh_call.index("-i") + 1] == ".cache/ssh/dev.pem"
+
+
+def test_ssh_to_an_unknown_node_lists_the_nodes(tmp_path):
+    result = run("ssh-node.sh", "dev", "worker-9", cwd=tmp_path, bin_dir=ssh_setup(tmp_path))
+    assert result.returncode == 1
+    assert "make ssh NODE=<name>, one of: kubeadm-lab-control-plane kubeadm-lab-worker-1" in result.stderr
+    assert not (tmp_path / ".cache" / "ssh" / "dev.pem").exists()
+
+
+def test_rerun_replaces_exactly_the_named_step(tmp_path):
+    prefix = "urn:pulumi:dev::kubeadm-aws::kubeadm-aws:index:KubeadmBootstrap$command:remote:Command::"
+    resources = [
+        {"urn": f"{prefix}kubeadm-lab-worker-1-join", "type": "command:remote:Command"},
+        {"urn": f"{prefix}kubeadm-lab-worker-1-join-token", "type": "command:remote:Command"},
+        {"urn": "urn:pulumi:dev::kubeadm-aws::aws:ec2/instance:Instance::x", "type": "aws:ec2/instance:Instance"},
+    ]
+    state = json.dumps({"deployment": {"resources": resources}})
+    fake_command(tmp_path / "bin", "pulumi", f"""case "$*" in "stack export"*) echo '{state}' ;; esac""")
+    result = run("rerun-step.sh", "dev", "kubeadm-lab-worker-1-join", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 0, result.stderr
+    assert calls(tmp_path)[-1] == f"pulumi up --stack dev --replace {prefix}kubeadm-lab-worker-1-join"
+    result = run("rerun-step.sh", "dev", "nope", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 1 and "kubeadm-lab-worker-1-join-token" in result.stderr
+
+
+# --- the Makefile ------------------------------------------------------------------------------------
+
+
+def test_make_up_checks_everything_before_it_creates_a_stack():
+    listing = subprocess.run(["make", "-nB", "up"], capture_output=True, text=True, cwd=ROOT, check=True).stdout
+    order = [
+        "scripts/local/check-tools.sh",
+        "-m venv .venv",
+        "pip install --quiet -r requirements.txt",
+        "scripts/local/check-aws.py Pulumi.dev.yaml",
+        "scripts/local/select-stack.sh dev",
+        "scripts/local/allowed-cidrs.sh dev",
+        "pulumi up --stack dev",
+    ]
+    positions = [listing.index(step) for step in order]
+    assert positions == sorted(positions), listing
+    assert "requirements-dev.txt" not in listing  # make up installs only what the program needs
+
+
+def test_make_up_without_the_pulumi_cli_creates_nothing(tmp_path):
+    shutil.copy(ROOT / "Makefile", tmp_path)
+    shutil.copytree(ROOT / "scripts" / "local", tmp_path / "scripts" / "local")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("make", "bash", "sort", "head", "tr", "awk", "env"):
+        os.symlink(shutil.which(tool), bin_dir / tool)
+    fake_command(bin_dir, "python3", f'exec {sys.executable} "$@"')
+    environment = {"PATH": str(bin_dir), "LOG": "/dev/null"}
+    result = subprocess.run(["make", "up"], capture_output=True, text=True, cwd=tmp_path, env=environment)
+    assert result.returncode != 0
+    assert "missing: the Pulumi CLI" in result.stderr
+    assert not (tmp_path / ".venv").exists() and not (tmp_path / "Pulumi.dev.yaml").exists()

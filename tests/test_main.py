@@ -1,0 +1,64 @@
+"""What `__main__.py` wires: every resource inside a component, and the stack's outputs."""
+
+import ast
+
+import pytest
+
+from tests.harness import ROOT, run_program, stack_config
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return run_program(stack_config(allowedCidrs=["203.0.113.7/32", "198.51.100.0/24"]))
+
+
+def test_outputs(default_run):
+    outputs = default_run.outputs
+    assert outputs["controlPlanePublicIp"] == "198.51.100.10"
+    assert outputs["controlPlanePublicDns"].startswith("ec2-198-51-100-10.")
+    assert outputs["controlPlanePrivateIp"].startswith("10.0.0.")
+    assert len(outputs["workerPublicIps"]) == len(outputs["workerPrivateIps"]) == 2
+    assert outputs["sshCommands"]["kubeadm-lab-control-plane"] == "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10"
+    assert (
+        outputs["sshCommands"]["kubeadm-lab-worker-2"]
+        == f"ssh -i kubeadm-aws.pem ubuntu@{outputs['workerPublicIps'][1]}"
+    )
+    assert outputs["securityGroupId"] == "security-nodes-id"
+    assert outputs["vpcId"] == "network-vpc-id" and outputs["subnetId"] == "network-public-id"
+
+
+def test_every_resource_belongs_to_a_component(default_run):
+    top_level = {r.name for r in default_run.resources if r.parent.endswith("pulumi:pulumi:Stack::kubeadm-aws-dev")}
+    assert top_level == {"ssh", "network", "security", "nodes", "pki", "kubeadm"}
+
+
+COMPONENT_MODULES = ["keys", "network", "security", "nodes", "pki", "bootstrap"]
+
+
+@pytest.mark.parametrize("module", COMPONENT_MODULES)
+def test_each_component_takes_its_own_args_and_reads_no_settings(module):
+    source = (ROOT / "components" / f"{module}.py").read_text()
+    tree = ast.parse(source)
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "components.settings" not in imported and "pulumi.Config" not in source
+    (component,) = [
+        node
+        for node in tree.body
+        if isinstance(node, ast.ClassDef) and any(ast.unparse(b) == "pulumi.ComponentResource" for b in node.bases)
+    ]
+    init = next(f for f in component.body if isinstance(f, ast.FunctionDef) and f.name == "__init__")
+    assert [a.arg for a in init.args.args] == ["self", "name", "args", "opts"]
+    args_class = init.args.args[2].annotation.id
+    assert args_class.endswith("Args") and f"class {args_class}" in source
+
+
+def test_only_main_wires_components_together():
+    components = {"SshKeyPair", "Network", "ClusterSecurityGroup", "ClusterNodes", "ClusterPki", "KubeadmBootstrap"}
+    for path in (ROOT / "components").rglob("*.py"):
+        calls = {
+            n.func.id
+            for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+        }
+        assert not calls & components, path

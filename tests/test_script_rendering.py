@@ -1,0 +1,85 @@
+"""Every script under scripts/ is strict and shellcheck-clean, and renders with exactly its variables."""
+
+import pytest
+
+from components import script_rendering
+from components.script_rendering import SCRIPTS_DIR
+from tests.shell import run_function
+from tests.validators import shellcheck
+
+NODE_SCRIPTS = sorted(
+    str(p.relative_to(SCRIPTS_DIR))
+    for folder in ("node-prep", "bootstrap")
+    for p in (SCRIPTS_DIR / folder).glob("*.sh")
+)
+LOCAL_SCRIPTS = sorted(str(p.relative_to(SCRIPTS_DIR)) for p in (SCRIPTS_DIR / "local").glob("*.sh"))
+LIBRARIES = sorted(str(p.relative_to(SCRIPTS_DIR)) for p in (SCRIPTS_DIR / "lib").glob("*.sh"))
+
+
+@pytest.mark.parametrize("name", NODE_SCRIPTS + LOCAL_SCRIPTS + LIBRARIES)
+def test_script_is_shellcheck_clean(name):
+    assert shellcheck(script_rendering.script_text(name)) == ""
+
+
+@pytest.mark.parametrize("name", NODE_SCRIPTS + LOCAL_SCRIPTS)
+def test_script_is_strict_and_runs_main(name):
+    lines = script_rendering.script_text(name).splitlines()
+    assert lines[0] == "#!/usr/bin/env bash"
+    assert "set -euo pipefail" in lines[:6]
+    assert lines[-1] == 'main "$@"'
+
+
+def test_scripts_are_grouped_by_where_they_run_each_folder_with_its_note():
+    folders = sorted(p.name for p in SCRIPTS_DIR.iterdir() if p.is_dir())
+    assert folders == ["bootstrap", "lib", "local", "node-prep"]
+    assert not list(SCRIPTS_DIR.glob("*.sh"))
+    for folder in folders:
+        note = (SCRIPTS_DIR / folder / "README.md").read_text().strip().splitlines()
+        assert len(note) == 2, folder
+
+
+def test_shellcheck_really_reports_problems():
+    assert "SC2154" in shellcheck('#!/usr/bin/env bash\necho "$undefined_value"\n')
+
+
+def test_render_sets_declared_variables_after_the_shebang():
+    text = script_rendering.render("node-prep/install-kubernetes.sh", KUBERNETES_MINOR="1.36")
+    assert text.splitlines()[:2] == ["#!/usr/bin/env bash", "KUBERNETES_MINOR=1.36"]
+
+
+def test_render_quotes_values_for_the_shell():
+    text = script_rendering.render("node-prep/install-kubernetes.sh", KUBERNETES_MINOR="1.36; rm -rf /")
+    assert "KUBERNETES_MINOR='1.36; rm -rf /'" in text
+
+
+def test_render_refuses_missing_and_unknown_variables():
+    with pytest.raises(ValueError, match=r"missing variables \['KUBERNETES_MINOR'\]"):
+        script_rendering.render("node-prep/install-kubernetes.sh")
+    with pytest.raises(ValueError, match=r"unknown variables \['TYPO'\]"):
+        script_rendering.render("node-prep/install-kubernetes.sh", KUBERNETES_MINOR="1.36", TYPO="x")
+
+
+def test_node_facts_are_filled_in_where_a_script_declares_them():
+    text = script_rendering.render("node-prep/prepull-images.sh")
+    assert text.splitlines()[1] == "CRI_SOCKET=unix:///run/containerd/containerd.sock"
+    text = script_rendering.render("bootstrap/remove-node.sh", NODE_NAME="n")
+    assert "ADMIN_KUBECONFIG=/etc/kubernetes/admin.conf" in text.splitlines()
+
+
+def test_libraries_are_written_out_in_place_of_their_source_line():
+    text = script_rendering.render("bootstrap/kubeadm-join.sh", NODE_NAME="n", ATTEMPTS=1)
+    assert "source " not in text and "../lib/" not in text
+    assert "redact_tokens() {" in text
+
+
+def test_no_node_path_is_written_twice():
+    # Each fact of components/facts.py that a script needs arrives as a rendered variable.
+    for name in NODE_SCRIPTS:
+        text = script_rendering.script_text(name)
+        for value in script_rendering.NODE_FACTS.values():
+            assert value not in text, (name, value)
+
+
+def test_required_variables_fail_the_script_when_unset():
+    result = run_function("node-prep/install-containerd.sh", "true")
+    assert result.returncode != 0 and "CONTAINERD_LINE" in result.stderr

@@ -1,0 +1,95 @@
+"""The bootstrap scripts (scripts/bootstrap/), run for real by bash on sample files and with stand-ins
+for kubeadm where the decision is the script's own."""
+
+from pathlib import Path
+
+from tests.shell import run_function
+
+CALICO_SNIPPET = """\
+            - name: CALICO_IPV4POOL_IPIP
+              value: "Always"
+            # - name: CALICO_IPV4POOL_CIDR
+            #   value: "192.168.0.0/16"
+            - name: CALICO_DISABLE_FILE_LOGGING
+"""
+
+
+def test_calico_pool_is_set_to_the_pod_cidr_once(tmp_path: Path):
+    manifest = tmp_path / "calico.yaml"
+    manifest.write_text(CALICO_SNIPPET)
+    env = {"CNI": "calico", "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    for _ in range(2):
+        result = run_function("bootstrap/install-cni.sh", f'set_calico_pool "{manifest}"', **env)
+        assert result.returncode == 0, result.stderr
+        assert manifest.read_text().splitlines()[2:4] == [
+            "            - name: CALICO_IPV4POOL_CIDR",
+            '              value: "10.244.0.0/16"',
+        ]
+
+
+def test_calico_manifest_without_the_pool_setting_fails(tmp_path: Path):
+    manifest = tmp_path / "calico.yaml"
+    manifest.write_text("kind: DaemonSet\n")
+    env = {"CNI": "calico", "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    assert run_function("bootstrap/install-cni.sh", f'set_calico_pool "{manifest}"', **env).returncode != 0
+
+
+def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
+    manifest = tmp_path / "kube-flannel.yml"
+    manifest.write_text(
+        '  net-conf.json: |\n    {\n      "Network": "10.244.0.0/16",\n      "EnableNFTables": false,\n'
+    )
+    env = {"CNI": "flannel", "MANIFEST_URL": "unused", "POD_CIDR": "172.20.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    for _ in range(2):
+        result = run_function("bootstrap/install-cni.sh", f'set_flannel_network "{manifest}"', **env)
+        assert result.returncode == 0, result.stderr
+        assert '"Network": "172.20.0.0/16",' in manifest.read_text()
+
+
+def test_taint_script_refuses_an_unknown_action():
+    result = run_function(
+        "bootstrap/control-plane-taint.sh", "main", NODE_NAME="cp", TAINT_ACTION="toggle", ADMIN_KUBECONFIG="/dev/null"
+    )
+    assert result.returncode != 0 and "remove or restore" in result.stderr
+
+
+INIT_VARIABLES = {
+    "NODE_NAME": "lab-control-plane",
+    "LOGIN_USER": "ubuntu",
+    "KUBEADM_CONFIG": (
+        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: stable-1.36\n"
+    ),
+    "CA_CERT": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+    "ADMIN_KUBECONFIG": "/etc/kubernetes/admin.conf",
+    "KUBERNETES_PKI_DIR": "/etc/kubernetes/pki",
+}
+
+
+def fake_kubeadm(tmp_path: Path) -> str:
+    """A directory with a `kubeadm` that reports an installed version, to put first on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubeadm").write_text('#!/bin/sh\n[ "$*" = "version -o short" ] && echo v1.36.4\n')
+    (bin_dir / "kubeadm").chmod(0o755)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+def test_init_config_is_pinned_to_the_installed_kubeadm(tmp_path: Path):
+    config = tmp_path / "state" / "kubeadm-config.yaml"
+    result = run_function(
+        "bootstrap/kubeadm-init.sh", f'write_config "{config}"', **INIT_VARIABLES, PATH=fake_kubeadm(tmp_path)
+    )
+    assert result.returncode == 0, result.stderr
+    assert config.read_text().splitlines()[2] == "kubernetesVersion: v1.36.4"
+    assert config.read_text().splitlines()[:2] == INIT_VARIABLES["KUBEADM_CONFIG"].splitlines()[:2]
+
+
+def test_rerun_with_the_same_configuration_is_accepted_and_a_changed_one_refused(tmp_path: Path):
+    fingerprint = tmp_path / "init.sha256"
+    recorded = run_function("bootstrap/kubeadm-init.sh", f'desired_fingerprint >"{fingerprint}"', **INIT_VARIABLES)
+    assert recorded.returncode == 0 and len(fingerprint.read_text().strip()) == 64
+    same = run_function("bootstrap/kubeadm-init.sh", f'refuse_changed_configuration "{fingerprint}"', **INIT_VARIABLES)
+    assert same.returncode == 0 and "already initialised with this configuration" in same.stdout
+    changed = {**INIT_VARIABLES, "KUBEADM_CONFIG": INIT_VARIABLES["KUBEADM_CONFIG"].replace("1.36", "1.37")}
+    refused = run_function("bootstrap/kubeadm-init.sh", f'refuse_changed_configuration "{fingerprint}"', **changed)
+    assert refused.returncode != 0 and "cannot change in place" in " ".join(refused.stderr.split())

@@ -1,0 +1,160 @@
+"""Every setting is checked before any resource is registered, with an error naming the key and what
+it allows; the table in components/settings.py is the one description of each setting."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components import setting_types, settings, versions
+from components.settings import ConfigError
+from tests.harness import ROOT, run_program, stack_config
+
+
+def assert_rejected(expected_fragments: list[str], **settings):
+    run = run_program(stack_config(**settings), expect_error=True)
+    assert isinstance(run.error, ConfigError)
+    message = str(run.error)
+    for fragment in expected_fragments:
+        assert fragment in message, message
+    assert run.resources == [], "a resource was registered before the settings were checked"
+    return message
+
+
+@pytest.mark.parametrize("value", ["-1", "two", "2.5", "21", ""])
+def test_worker_count_must_be_a_whole_number_in_range(value):
+    assert_rejected(["kubeadm-aws:workerCount", repr(value), "whole number from 0 to 20"], workerCount=value)
+
+
+@pytest.mark.parametrize("key", ["podCidr", "serviceCidr", "vpcCidr"])
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "10.0.0.1/16", "banana", "fd00::/64"])
+def test_malformed_cidrs_are_rejected(key, value):
+    assert_rejected([f"kubeadm-aws:{key}", "IPv4 CIDR"], **{key: value})
+
+
+@pytest.mark.parametrize(
+    "settings, complaint",
+    [
+        ({"podCidr": "10.96.0.0/16"}, "kubeadm-aws:serviceCidr = '10.96.0.0/12' is invalid: it overlaps podCidr"),
+        ({"vpcCidr": "10.244.0.0/20"}, "kubeadm-aws:vpcCidr = '10.244.0.0/20' is invalid: it overlaps podCidr"),
+        ({"serviceCidr": "10.0.0.0/24"}, "kubeadm-aws:vpcCidr = '10.0.0.0/16' is invalid: it overlaps serviceCidr"),
+    ],
+)
+def test_pod_service_and_vpc_ranges_must_not_overlap(settings, complaint):
+    assert_rejected([complaint], **settings)
+
+
+@pytest.mark.parametrize("value", ["1.33", "1.38", "v1.36", "1.36.2", "latest"])
+def test_kubernetes_version_must_be_a_supported_minor(value):
+    message = assert_rejected(["kubeadm-aws:kubernetesVersion", repr(value)], kubernetesVersion=value)
+    assert ", ".join(versions.SUPPORTED_KUBERNETES_MINORS) in message
+
+
+def test_unknown_cni_and_os_are_rejected_together():
+    message = assert_rejected(
+        [
+            "kubeadm-aws:cni = 'weave'",
+            "calico, flannel",
+            "kubeadm-aws:nodeOs = 'debian-12'",
+            "ubuntu-22.04, ubuntu-24.04",
+        ],
+        cni="weave",
+        nodeOs="debian-12",
+    )
+    assert message.count("\n  - ") == 2
+
+
+@pytest.mark.parametrize("value", ["Lab", "a", "-lab", "lab-", "lab_1", "x" * 33])
+def test_cluster_name_is_a_short_dns_label(value):
+    assert_rejected(["kubeadm-aws:clusterName"], clusterName=value)
+
+
+@pytest.mark.parametrize("value", ["7", "16385", "big"])
+def test_root_volume_size_is_bounded(value):
+    assert_rejected(["kubeadm-aws:rootVolumeSize", "from 8 to 16384"], rootVolumeSize=value)
+
+
+@pytest.mark.parametrize("value", [[], ["203.0.113.7/33"], ["203.0.113.7/32", "nope"], "203.0.113.7/32", {"a": 1}])
+def test_allowed_cidrs_is_a_list_of_cidrs(value):
+    assert_rejected(["kubeadm-aws:allowedCidrs"], allowedCidrs=value)
+
+
+def test_vpc_too_small_for_the_nodes_is_rejected():
+    assert_rejected(["kubeadm-aws:vpcCidr", "holds 11 nodes, fewer than the 13"], vpcCidr="10.0.0.0/28", workerCount=12)
+
+
+def test_existing_vpc_needs_its_subnet():
+    assert_rejected(["kubeadm-aws:existingSubnetId", "set together"], existingVpcId="vpc-0existing")
+
+
+def test_all_problems_are_reported_at_once():
+    message = assert_rejected([], workerCount="-3", cni="cilium", podCidr="nope", rootVolumeSize="1")
+    assert message.count("\n  - ") == 4
+
+
+def test_defaults_make_a_valid_three_node_cluster():
+    run = run_program(stack_config())
+    assert len(run.of_type("aws:ec2/instance:Instance")) == 3
+
+
+def test_sample_stack_is_the_guides_region_with_two_workers():
+    stack = yaml.safe_load(Path(ROOT / "Pulumi.dev.yaml").read_text())["config"]
+    assert stack["aws:region"] == "ap-south-1"
+    run = run_program({f"{k}": str(v) for k, v in stack.items()})
+    assert len(run.of_type("aws:ec2/instance:Instance")) == 3
+
+
+def test_a_misspelt_key_is_refused_with_the_key_it_resembles():
+    config = {**stack_config(), "kubeadm-aws:workerCont": "3"}
+    run = run_program(config, expect_error=True)
+    assert "kubeadm-aws:workerCont is not a setting of this program; did you mean workerCount?" in str(run.error)
+    assert "pulumi config rm workerCont" in str(run.error)
+    assert run.resources == []
+
+
+def test_keys_of_other_namespaces_are_left_alone():
+    run = run_program({**stack_config(), "aws:profile": "lab", "pulumi:tags": "{}"})
+    assert run.resources
+
+
+def test_an_id_of_the_wrong_kind_is_refused_by_its_key():
+    assert_rejected(
+        ["kubeadm-aws:existingVpcId = 'subnet-0public' is invalid: expected empty, or an id vpc-…"],
+        existingVpcId="subnet-0public",
+        existingSubnetId="subnet-0public",
+    )
+
+
+def test_vpc_range_outside_awss_limits_is_refused():
+    assert_rejected(["kubeadm-aws:vpcCidr = '10.0.0.0/15'", "prefix length from /16 to /28"], vpcCidr="10.0.0.0/15")
+
+
+# --- the table itself ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.key)
+def test_every_default_passes_its_own_check(setting):
+    text = setting_types.as_text(setting.value.kind, setting.default)
+    parsed = setting.value.parse(text)
+    expected = tuple(setting.default) if isinstance(setting.default, list) else setting.default
+    assert parsed == (expected if expected != "" else None)
+
+
+@pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.key)
+def test_every_setting_is_described(setting):
+    assert setting.description.endswith(".") and setting.value.allowed
+    assert setting.value.kind in ("string", "integer", "boolean", "array")
+
+
+def test_settings_hold_exactly_the_tables_keys():
+    loaded = settings.load(pulumi_config({}))
+    assert set(vars(loaded)) == {s.attr for s in settings.SETTINGS}
+    assert len({s.attr for s in settings.SETTINGS}) == len(settings.SETTINGS)
+    assert loaded.worker_count == 2 and loaded.allowed_cidrs == ("0.0.0.0/0",) and loaded.existing_vpc_id is None
+
+
+def pulumi_config(values: dict):
+    import pulumi
+
+    pulumi.runtime.set_all_config({f"kubeadm-aws:{k}": v for k, v in values.items()})
+    return pulumi.Config("kubeadm-aws")
