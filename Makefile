@@ -10,7 +10,7 @@ VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
 PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help tools aws stack up preview destroy outputs kubeconfig ssh rerun allow-my-address settings \
+.PHONY: help tools aws stack up preview destroy outputs kubeconfig ssh rerun replace-node allow-my-address settings \
 	test test-fast vm-rootfs preview-policy
 
 help: ## list the targets
@@ -37,7 +37,10 @@ ssh: tools ## a shell on a node: make ssh NODE=kubeadm-lab-worker-1
 	@bash scripts/local/ssh-node.sh $(STACK) "$(NODE)"
 
 rerun: tools ## run one bootstrap step again: make rerun STEP=kubeadm-lab-worker-1-join
-	@bash scripts/local/rerun-step.sh $(STACK) "$(STEP)"
+	@bash scripts/local/replace.sh $(STACK) step "$(STEP)"
+
+replace-node: tools ## a new instance for one node, with the current image: make replace-node NODE=kubeadm-lab-worker-1
+	@bash scripts/local/replace.sh $(STACK) node "$(NODE)"
 
 allow-my-address: tools ## point allowedCidrs[0] at this machine's current address (then make up)
 	bash scripts/local/allowed-cidrs.sh $(STACK) --replace

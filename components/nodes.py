@@ -92,7 +92,9 @@ class ClusterNodes(pulumi.ComponentResource):
         return NodeInfo(node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns)
 
     def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
-        instance = self._instance(node_name, WORKER, self._args.worker_type.name, ami_id)
+        # A new worker type applies to workers created from now on, as a new image does; the control
+        # plane, which cannot be rolled, changes type in place (stop and start) instead.
+        instance = self._instance(node_name, WORKER, self._args.worker_type.name, ami_id, keep=["instance_type"])
         return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
 
     def _ubuntu_ami(self, arch: str) -> pulumi.Output[str]:
@@ -116,6 +118,7 @@ class ClusterNodes(pulumi.ComponentResource):
         instance_type: str,
         ami_id: pulumi.Input[str],
         extra_tags: dict[str, str] | None = None,
+        keep: list[str] | None = None,
     ) -> aws.ec2.Instance:
         args = self._args
         tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
@@ -142,5 +145,5 @@ class ClusterNodes(pulumi.ComponentResource):
             # A node keeps the image and the user data it was built with: a newer Canonical image or an
             # edited preparation script applies to nodes created from now on, and never replaces a node
             # (with it etcd or a worker's pods). `pulumi up --replace <urn>` moves one node deliberately.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "user_data"]),
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "user_data", *(keep or [])]),
         )

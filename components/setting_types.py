@@ -82,14 +82,19 @@ class Ipv4Cidr:
     kind: str = "string"
 
     @property
+    def sizes(self) -> str:
+        if self.shortest == 0:
+            return f"/{self.longest} or larger"
+        return f"/{self.shortest} to /{self.longest}"
+
+    @property
     def allowed(self) -> str:
-        bounds = f", /{self.shortest} to /{self.longest}" if (self.shortest, self.longest) != (0, 32) else ""
-        return f"an IPv4 CIDR{bounds}"
+        return "an IPv4 CIDR" + ("" if (self.shortest, self.longest) == (0, 32) else f", {self.sizes}")
 
     def parse(self, raw: str) -> str:
         network = parse_ipv4_cidr(raw)
         if not self.shortest <= network.prefixlen <= self.longest:
-            raise Invalid(f"expected a prefix length from /{self.shortest} to /{self.longest}")
+            raise Invalid(f"expected a prefix length {self.sizes}, not /{network.prefixlen}")
         return str(network)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, make_dataclass
@@ -36,7 +37,10 @@ from components.setting_types import (
 PROJECT = "kubeadm-aws"
 CNIS = ("calico", "flannel")
 MAX_WORKERS = 20
+CONTROL_PLANES = 1
 AWS_RESERVED_ADDRESSES_PER_SUBNET = 5
+# kube-controller-manager gives each node a /24 of the pod range (its default --node-cidr-mask-size).
+NODE_POD_PREFIX = 24
 INSTANCE_TYPE = Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.medium")
 
 
@@ -46,6 +50,8 @@ class Setting:
     default: Any
     value: Any  # a kind from components/setting_types.py
     description: str
+    # What a later `pulumi up` does with a change of this setting on a live cluster.
+    on_change: str
     # What else is checked, against AWS or the other settings (for the docs; the checks are below and
     # in components/aws_lookups.py).
     also: str = ""
@@ -59,6 +65,10 @@ class Setting:
         return self.value.allowed + (f"; {self.also}" if self.also else "")
 
 
+# What a later `pulumi up` does, in the words the README's table uses.
+NEW_NODES_ONLY = "new nodes only; running nodes keep theirs (`make replace-node` moves one at a time)"
+REFUSED_LIVE = "refused on a live cluster, before anything changes"
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "clusterName",
@@ -68,18 +78,23 @@ SETTINGS: tuple[Setting, ...] = (
             "2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen",
         ),
         "Name of the cluster; prefixes every resource name and tag.",
+        on_change="a new cluster: every resource is renamed, so all are created anew and the old ones deleted "
+        "(use another stack instead)",
     ),
     Setting(
         "workerCount",
         2,
         WholeNumber(0, MAX_WORKERS),
         "Number of worker nodes; 0 makes a single-node cluster whose control plane runs workloads.",
+        on_change="adds workers, or drains, deletes and removes the highest-numbered ones",
     ),
     Setting(
         "controlPlaneInstanceType",
         "t3.medium",
         INSTANCE_TYPE,
         "EC2 instance type of the control plane.",
+        on_change="in place: the control plane stops and starts with the new type (the API is down for minutes; "
+        "etcd is kept)",
         also=f"at least {facts.KUBEADM_MIN_CONTROL_PLANE_VCPUS} vCPU and "
         f"{facts.KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB} MiB (kubeadm's minimum), looked up in AWS",
     ),
@@ -88,6 +103,7 @@ SETTINGS: tuple[Setting, ...] = (
         "t3.medium",
         INSTANCE_TYPE,
         "EC2 instance type of the workers.",
+        on_change=NEW_NODES_ONLY,
         also="offered in a zone that offers the control plane's type too",
     ),
     Setting(
@@ -95,25 +111,29 @@ SETTINGS: tuple[Setting, ...] = (
         "ubuntu-22.04",
         OneOf(tuple(facts.UBUNTU_AMI_NAME_PATTERNS)),
         "Operating system of new nodes, from Canonical's newest AMI for the instance type's architecture.",
+        on_change=NEW_NODES_ONLY,
     ),
     Setting(
         "kubernetesVersion",
         versions.DEFAULT_KUBERNETES_MINOR,
         OneOf(versions.SUPPORTED_KUBERNETES_MINORS),
         "Kubernetes minor version; new nodes get its newest patch release.",
+        on_change="refused on a live cluster by the kubeadm-init step: in-place upgrades are not there yet",
     ),
     Setting(
         "podCidr",
         "10.244.0.0/16",
-        Ipv4Cidr(),
-        "IPv4 range of pod addresses.",
-        also="disjoint from serviceCidr and the VPC",
+        Ipv4Cidr(longest=NODE_POD_PREFIX),
+        "IPv4 range of pod addresses; each node takes a /24 of it.",
+        on_change=REFUSED_LIVE,
+        also="one /24 for every node; disjoint from serviceCidr and the VPC",
     ),
     Setting(
         "serviceCidr",
         "10.96.0.0/12",
-        Ipv4Cidr(),
+        Ipv4Cidr(12, 28),
         "IPv4 range of Service addresses.",
+        on_change=REFUSED_LIVE,
         also="disjoint from podCidr and the VPC",
     ),
     Setting(
@@ -122,6 +142,7 @@ SETTINGS: tuple[Setting, ...] = (
         Ipv4Cidr(16, 28),
         "IPv4 range of the VPC the stack creates (unused with existingVpcId). The nodes' subnet is its "
         "first /24, or the whole VPC when it is smaller.",
+        on_change="a new VPC, and with it every node: a new cluster",
         also="large enough for every node",
     ),
     Setting(
@@ -129,6 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         OptionalId("vpc"),
         "An existing VPC to put the nodes in instead of creating one (set together with existingSubnetId).",
+        on_change="moves the cluster to that network: every node is replaced, a new cluster",
         also="with DNS support and DNS hostnames on",
     ),
     Setting(
@@ -136,6 +158,7 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         OptionalId("subnet"),
         "A public subnet of existingVpcId for the nodes.",
+        on_change="every node is replaced: a new cluster",
         also="in a zone that offers both instance types",
     ),
     Setting(
@@ -143,6 +166,8 @@ SETTINGS: tuple[Setting, ...] = (
         "calico",
         OneOf(CNIS),
         "Pod network, applied from a pinned manifest.",
+        on_change=REFUSED_LIVE + " (the pod network cannot be swapped in place); a new pinned release of the "
+        "same CNI is applied in place",
     ),
     Setting(
         "allowedCidrs",
@@ -150,12 +175,14 @@ SETTINGS: tuple[Setting, ...] = (
         Ipv4CidrList(),
         "Who may reach SSH (22), the API server (6443) and NodePorts. Open to the world, `pulumi up` "
         "warns; `make up` sets your address (/32) on its first run.",
+        on_change="in place: the security group's rules are replaced",
     ),
     Setting(
         "rootVolumeSize",
         20,
         WholeNumber(8, 16384),
         "Size in GiB of each node's encrypted gp3 root volume (8 is the Ubuntu image's own size).",
+        on_change="in place: each volume grows (its file system at the node's next boot); AWS refuses to shrink one",
     ),
 )
 
@@ -259,12 +286,31 @@ def _new_vpc_holds_every_node(values: dict[str, Any], problems: Problems) -> Non
     if values["existing_vpc_id"] is not None or vpc_cidr is None or workers is None:
         return
     usable = ipaddress.ip_network(subnet_cidr_of(vpc_cidr)).num_addresses - AWS_RESERVED_ADDRESSES_PER_SUBNET
-    if 1 + workers > usable:
-        problems.add("vpcCidr", vpc_cidr, f"its subnet holds {usable} nodes, fewer than the {1 + workers} asked for")
+    if CONTROL_PLANES + workers > usable:
+        problems.add(
+            "vpcCidr", vpc_cidr, f"its subnet holds {usable} nodes, fewer than the {CONTROL_PLANES + workers} asked for"
+        )
+
+
+def _pod_range_holds_every_node(values: dict[str, Any], problems: Problems) -> None:
+    pod_cidr, workers = values["pod_cidr"], values["worker_count"]
+    if pod_cidr is None or workers is None:
+        return
+    nodes = CONTROL_PLANES + workers
+    ranges = 2 ** (NODE_POD_PREFIX - ipaddress.ip_network(pod_cidr).prefixlen)
+    if nodes > ranges:
+        needed = NODE_POD_PREFIX - math.ceil(math.log2(nodes))
+        problems.add(
+            "podCidr",
+            pod_cidr,
+            f"it holds {ranges} node ranges (a /{NODE_POD_PREFIX} each), fewer than the {nodes} nodes; "
+            f"a /{needed} or larger fits them",
+        )
 
 
 CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
     _network_ids_together,
     _new_vpc_ranges_disjoint,
     _new_vpc_holds_every_node,
+    _pod_range_holds_every_node,
 )

@@ -55,9 +55,12 @@ def _default_text(setting: Setting) -> str:
 
 
 def readme_table() -> str:
-    rows = ["| key | default | what it sets | allowed |", "| --- | --- | --- | --- |"]
+    rows = [
+        "| key | default | what it sets | allowed | a later `pulumi up` with a new value |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for s in SETTINGS:
-        rows.append(f"| `{s.key}` | {_default_text(s)} | {s.description} | {s.allowed} |")
+        rows.append(f"| `{s.key}` | {_default_text(s)} | {s.description} | {s.allowed} | {s.on_change} |")
     return "\n".join(rows)
 
 

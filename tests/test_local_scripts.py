@@ -311,20 +311,42 @@ def test_ssh_to_an_unknown_node_lists_the_nodes(tmp_path):
     assert not (tmp_path / ".cache" / "ssh" / "dev.pem").exists()
 
 
-def test_rerun_replaces_exactly_the_named_step(tmp_path):
-    prefix = "urn:pulumi:dev::kubeadm-aws::kubeadm-aws:index:KubeadmBootstrap$command:remote:Command::"
-    resources = [
-        {"urn": f"{prefix}kubeadm-lab-worker-1-join", "type": "command:remote:Command"},
-        {"urn": f"{prefix}kubeadm-lab-worker-1-join-token", "type": "command:remote:Command"},
-        {"urn": "urn:pulumi:dev::kubeadm-aws::aws:ec2/instance:Instance::x", "type": "aws:ec2/instance:Instance"},
-    ]
-    state = json.dumps({"deployment": {"resources": resources}})
+PREFIX = "urn:pulumi:dev::kubeadm-aws::kubeadm-aws:index:"
+RESOURCES = [
+    {
+        "urn": f"{PREFIX}KubeadmBootstrap$command:remote:Command::kubeadm-lab-worker-1-join",
+        "type": "command:remote:Command",
+    },
+    {
+        "urn": f"{PREFIX}KubeadmBootstrap$command:remote:Command::kubeadm-lab-worker-1-join-token",
+        "type": "command:remote:Command",
+    },
+    {
+        "urn": f"{PREFIX}ClusterNodes$aws:ec2/instance:Instance::kubeadm-lab-worker-1",
+        "type": "aws:ec2/instance:Instance",
+    },
+]
+
+
+@pytest.mark.parametrize(
+    "kind, name, urn",
+    [("step", "kubeadm-lab-worker-1-join", RESOURCES[0]["urn"]), ("node", "kubeadm-lab-worker-1", RESOURCES[2]["urn"])],
+)
+def test_replace_acts_on_exactly_the_named_resource(tmp_path, kind, name, urn):
+    state = json.dumps({"deployment": {"resources": RESOURCES}})
     fake_command(tmp_path / "bin", "pulumi", f"""case "$*" in "stack export"*) echo '{state}' ;; esac""")
-    result = run("rerun-step.sh", "dev", "kubeadm-lab-worker-1-join", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    result = run("replace.sh", "dev", kind, name, cwd=tmp_path, bin_dir=tmp_path / "bin")
     assert result.returncode == 0, result.stderr
-    assert calls(tmp_path)[-1] == f"pulumi up --stack dev --replace {prefix}kubeadm-lab-worker-1-join"
-    result = run("rerun-step.sh", "dev", "nope", cwd=tmp_path, bin_dir=tmp_path / "bin")
-    assert result.returncode == 1 and "kubeadm-lab-worker-1-join-token" in result.stderr
+    assert calls(tmp_path)[-1] == f"pulumi up --stack dev --replace {urn}"
+
+
+def test_replace_of_an_unknown_name_lists_the_names_of_that_kind(tmp_path):
+    state = json.dumps({"deployment": {"resources": RESOURCES}})
+    fake_command(tmp_path / "bin", "pulumi", f"""case "$*" in "stack export"*) echo '{state}' ;; esac""")
+    result = run("replace.sh", "dev", "node", "kubeadm-lab-worker-9", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == ["name a node of stack dev: NODE=<name>, one of:", "kubeadm-lab-worker-1"]
+    assert calls(tmp_path) == ["pulumi stack export --stack dev"]
 
 
 # --- the Makefile ------------------------------------------------------------------------------------

@@ -112,3 +112,17 @@ def test_a_newer_image_or_an_edited_preparation_script_replaces_no_node(tmp_path
         assert changed == {"ami", "userData"}, name
         # The engine leaves these inputs as the node was built: no replacement, no stop and start.
         assert changed <= set(instance.ignore_changes), name
+
+
+def test_a_new_worker_type_applies_to_new_workers_and_the_control_plane_changes_in_place():
+    before = {i.name: i for i in run_program(stack_config()).of_type(INSTANCE)}
+    bigger = stack_config(workerInstanceType="t3.large", controlPlaneInstanceType="t3.large")
+    after = {i.name: i for i in run_program(bigger).of_type(INSTANCE)}
+    for name, instance in after.items():
+        changed = {key for key in instance.inputs if instance.inputs[key] != before[name].inputs.get(key)}
+        assert "instanceType" in changed, name
+        if "worker" in name:
+            assert "instanceType" in instance.ignore_changes  # kept until the worker is replaced
+        else:
+            # AWS changes a stopped instance's type in place: the control plane keeps its disk and etcd.
+            assert "instanceType" not in instance.ignore_changes

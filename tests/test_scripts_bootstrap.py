@@ -3,6 +3,8 @@ for kubeadm where the decision is the script's own."""
 
 from pathlib import Path
 
+import pytest
+
 from tests.shell import run_function
 
 CALICO_SNIPPET = """\
@@ -93,3 +95,32 @@ def test_rerun_with_the_same_configuration_is_accepted_and_a_changed_one_refused
     changed = {**INIT_VARIABLES, "KUBEADM_CONFIG": INIT_VARIABLES["KUBEADM_CONFIG"].replace("1.36", "1.37")}
     refused = run_function("bootstrap/kubeadm-init.sh", f'refuse_changed_configuration "{fingerprint}"', **changed)
     assert refused.returncode != 0 and "cannot change in place" in " ".join(refused.stderr.split())
+
+
+def stand_in_kubectl(tmp_path: Path, existing: str) -> str:
+    """A kubectl that knows one DaemonSet ("namespace/name"), for the script's own decision."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "kubectl").write_text(
+        f'#!/bin/sh\n[ "$1 $2 $3 $4 $5" = "-n {existing.split("/")[0]} get daemonset {existing.split("/")[1]}" ]\n'
+    )
+    (bin_dir / "kubectl").chmod(0o755)
+    return f"{bin_dir}:/usr/bin:/bin"
+
+
+@pytest.mark.parametrize(
+    "cni, running, refused",
+    [
+        ("flannel", "kube-system/calico-node", True),
+        ("calico", "kube-flannel/kube-flannel-ds", True),
+        ("calico", "kube-system/calico-node", False),
+    ],
+)
+def test_another_pod_network_is_not_swapped_in_place(tmp_path, cni, running, refused):
+    env = {"CNI": cni, "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    result = run_function(
+        "bootstrap/install-cni.sh", "refuse_another_pod_network", **env, PATH=stand_in_kubectl(tmp_path, running)
+    )
+    assert (result.returncode != 0) is refused
+    if refused:
+        assert f"cannot be swapped for {cni}" in result.stderr and running in result.stderr

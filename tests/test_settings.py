@@ -126,7 +126,32 @@ def test_an_id_of_the_wrong_kind_is_refused_by_its_key():
 
 
 def test_vpc_range_outside_awss_limits_is_refused():
-    assert_rejected(["kubeadm-aws:vpcCidr = '10.0.0.0/15'", "prefix length from /16 to /28"], vpcCidr="10.0.0.0/15")
+    assert_rejected(["kubeadm-aws:vpcCidr = '10.0.0.0/15'", "prefix length /16 to /28, not /15"], vpcCidr="10.0.0.0/15")
+
+
+@pytest.mark.parametrize("value, ok", [("10.0.0.0/11", False), ("10.96.0.0/12", True), ("10.96.0.0/28", True)])
+def test_service_range_is_within_kubeadms_limits(value, ok):
+    if ok:
+        assert run_program(stack_config(serviceCidr=value)).resources
+    else:
+        assert_rejected(
+            [f"kubeadm-aws:serviceCidr = '{value}'", "prefix length /12 to /28, not /11"], serviceCidr=value
+        )
+    assert_rejected(["kubeadm-aws:serviceCidr", "/12 to /28, not /29"], serviceCidr="10.96.0.0/29")
+
+
+def test_pod_range_must_hold_a_slash_24_for_every_node():
+    # 1 control plane + 4 workers need 5 node ranges: a /22 holds 4.
+    assert_rejected(
+        [
+            "kubeadm-aws:podCidr = '10.244.0.0/22' is invalid: it holds 4 node ranges (a /24 each), "
+            "fewer than the 5 nodes; a /21 or larger fits them"
+        ],
+        podCidr="10.244.0.0/22",
+        workerCount=4,
+    )
+    assert run_program(stack_config(podCidr="10.244.0.0/22", workerCount=3)).resources
+    assert_rejected(["kubeadm-aws:podCidr = '10.244.0.0/25'", "/24 or larger, not /25"], podCidr="10.244.0.0/25")
 
 
 # --- the table itself ------------------------------------------------------------------------------
@@ -142,7 +167,7 @@ def test_every_default_passes_its_own_check(setting):
 
 @pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.key)
 def test_every_setting_is_described(setting):
-    assert setting.description.endswith(".") and setting.value.allowed
+    assert setting.description.endswith(".") and setting.value.allowed and setting.on_change
     assert setting.value.kind in ("string", "integer", "boolean", "array")
 
 

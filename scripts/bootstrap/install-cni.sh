@@ -41,8 +41,28 @@ configure_manifest() {
   }
 }
 
+# The DaemonSet each pod network runs on every node, as "namespace/name".
+other_cni_daemonset() {
+  case "$CNI" in
+    calico) echo kube-flannel/kube-flannel-ds ;;
+    flannel) echo kube-system/calico-node ;;
+  esac
+}
+
+# Swapping the pod network of a live cluster would leave both half-configured on every node.
+refuse_another_pod_network() {
+  local other
+  other=$(other_cni_daemonset)
+  if kubectl -n "${other%/*}" get daemonset "${other#*/}" >/dev/null 2>&1; then
+    echo "this cluster already runs another pod network (daemonset $other); it cannot be swapped for $CNI" \
+      "in place. Set cni back, or build a new cluster (another stack)." >&2
+    return 1
+  fi
+}
+
 main() {
   local manifest
+  refuse_another_pod_network
   manifest=$(mktemp --suffix=.yaml)
   trap 'rm -f "$manifest"' EXIT
   curl -fsSL --retry 5 "$MANIFEST_URL" -o "$manifest"
