@@ -226,7 +226,19 @@ def load(config: pulumi.Config | None = None) -> Any:
     for check in CROSS_CHECKS:
         check(values, problems)
     problems.raise_if_any()
+    _warn_of_untested_combinations(values)
     return Settings(**values)
+
+
+def _warn_of_untested_combinations(values: dict[str, Any]) -> None:
+    manifest = versions.CNI_MANIFESTS[values["cni"]]
+    minor = values["kubernetes_version"]
+    if not manifest.supports(minor):
+        pulumi.log.warn(
+            f"{PROJECT}:kubernetesVersion {minor} is outside the range {manifest.name} {manifest.version} documents "
+            f"support for ({manifest.support_range}, {manifest.support_source}); the cluster is built, untested by "
+            f"{manifest.name}. Choose a minor in that range, or another cni, for a documented combination."
+        )
 
 
 def _refuse_unknown_keys(problems: Problems) -> None:

@@ -1,10 +1,16 @@
-"""Every version that lands on a node, pinned in exactly one place each.
+"""Every version that lands on a node, pinned in one table, with the Kubernetes minors each pinned
+release documents support for. Manifests are pinned by tag and by the sha256 of their bytes: a node
+refuses to apply one whose bytes changed.
 
-Changing a value here changes the rendered user data or the bootstrap scripts, so `pulumi preview`
-shows which nodes or commands it replaces.
+Changing a value here changes what a later `pulumi up` applies: manifests are re-applied in place,
+node packages apply to nodes created from then on (components/settings.py says so per setting).
 """
 
-# Kubernetes minors this program supports (pkgs.k8s.io keeps one apt repository per minor). Nodes get
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Kubernetes minors this program offers (pkgs.k8s.io keeps one apt repository per minor). Nodes get
 # the newest patch release of the chosen minor at the time they are created.
 SUPPORTED_KUBERNETES_MINORS = ("1.34", "1.35", "1.36", "1.37")
 DEFAULT_KUBERNETES_MINOR = "1.36"
@@ -13,8 +19,51 @@ DEFAULT_KUBERNETES_MINOR = "1.36"
 # containerd 2.x.
 CONTAINERD_LINE = "2"
 
-# CNI manifests, applied from these exact release tags.
-CALICO_VERSION = "v3.31.3"
-CALICO_MANIFEST_URL = f"https://raw.githubusercontent.com/projectcalico/calico/{CALICO_VERSION}/manifests/calico.yaml"
-FLANNEL_VERSION = "v0.27.4"
-FLANNEL_MANIFEST_URL = f"https://github.com/flannel-io/flannel/releases/download/{FLANNEL_VERSION}/kube-flannel.yml"
+
+def minor_number(minor: str) -> tuple[int, int]:
+    major, _, rest = minor.partition(".")
+    return int(major), int(rest)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A Kubernetes manifest applied from a pinned release."""
+
+    name: str
+    version: str
+    url: str
+    sha256: str  # of the bytes at `url`
+    first_minor: str  # the oldest Kubernetes minor the release documents support for
+    last_minor: str | None  # the newest; None where the project documents no upper bound
+    support_source: str  # where that range is documented
+
+    def supports(self, minor: str) -> bool:
+        newest = self.last_minor or SUPPORTED_KUBERNETES_MINORS[-1]
+        return minor_number(self.first_minor) <= minor_number(minor) <= minor_number(newest)
+
+    @property
+    def support_range(self) -> str:
+        return f"{self.first_minor}–{self.last_minor}" if self.last_minor else f"{self.first_minor} and newer"
+
+
+CALICO = Manifest(
+    name="Calico",
+    version="v3.32.1",
+    url="https://raw.githubusercontent.com/projectcalico/calico/v3.32.1/manifests/calico.yaml",
+    sha256="a1df919d9721cf667accdc3e72848911b0cb25cfab7d2478ad0c996302c95744",
+    first_minor="1.34",
+    last_minor="1.36",
+    support_source="https://docs.tigera.io/calico/3.32/getting-started/kubernetes/requirements",
+)
+FLANNEL = Manifest(
+    name="Flannel",
+    version="v0.28.9",
+    url="https://raw.githubusercontent.com/flannel-io/flannel/v0.28.9/Documentation/kube-flannel.yml",
+    sha256="e875824be2f552b45711dbda91af81b17eb961d00025d914d9fef18fad8f09c0",
+    # Its manifest has needed no PodSecurityPolicy since Kubernetes 1.25; flanneld itself "should work
+    # with any version of Kubernetes" (Documentation/kubernetes.md).
+    first_minor="1.25",
+    last_minor=None,
+    support_source="https://github.com/flannel-io/flannel/blob/v0.28.9/Documentation/kubernetes.md",
+)
+CNI_MANIFESTS = {"calico": CALICO, "flannel": FLANNEL}

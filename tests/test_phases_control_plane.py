@@ -18,11 +18,12 @@ def test_init_installs_the_programs_ca_and_pins_the_installed_kubeadm_version():
     assert variable(script, "ADMIN_KUBECONFIG") == "/etc/kubernetes/admin.conf"
 
 
-@pytest.mark.parametrize(
-    "cni, url", [("calico", versions.CALICO_MANIFEST_URL), ("flannel", versions.FLANNEL_MANIFEST_URL)]
-)
-def test_cni_is_applied_from_its_pinned_manifest(cni, url):
+@pytest.mark.parametrize("cni", ["calico", "flannel"])
+def test_cni_is_applied_from_its_pinned_manifest_and_hash(cni):
     run = cluster(cni=cni)
     script = script_of(run.named(f"{CP}-cni-{cni}").inputs["create"])
-    assert variable(script, "MANIFEST_URL") == url
+    manifest = versions.CNI_MANIFESTS[cni]
+    assert variable(script, "MANIFEST_URL") == manifest.url and f"/{manifest.version}/" in manifest.url
+    assert variable(script, "MANIFEST_SHA256") == manifest.sha256
     assert variable(script, "POD_CIDR") == "10.244.0.0/16"
+    assert script.index("verify_sha256 ") < script.index("kubectl apply")

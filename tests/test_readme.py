@@ -40,3 +40,11 @@ def test_the_readme_makes_no_promise_the_code_broke_before():
     # Each of these was once written here while the code did otherwise.
     for stale in ("retried three times", "your /32 by default", "the VPC's first /24;", "checks every preview"):
         assert stale not in README, stale
+
+
+def test_the_pinned_releases_the_readme_names_are_those_of_the_versions_table():
+    from components import versions
+
+    for manifest in versions.CNI_MANIFESTS.values():
+        assert f"{manifest.name} {manifest.version} (" in README
+        assert manifest.support_range in README

@@ -19,7 +19,13 @@ CALICO_SNIPPET = """\
 def test_calico_pool_is_set_to_the_pod_cidr_once(tmp_path: Path):
     manifest = tmp_path / "calico.yaml"
     manifest.write_text(CALICO_SNIPPET)
-    env = {"CNI": "calico", "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    env = {
+        "CNI": "calico",
+        "MANIFEST_URL": "u",
+        "MANIFEST_SHA256": "s",
+        "POD_CIDR": "10.244.0.0/16",
+        "ADMIN_KUBECONFIG": "k",
+    }
     for _ in range(2):
         result = run_function("bootstrap/install-cni.sh", f'set_calico_pool "{manifest}"', **env)
         assert result.returncode == 0, result.stderr
@@ -32,7 +38,13 @@ def test_calico_pool_is_set_to_the_pod_cidr_once(tmp_path: Path):
 def test_calico_manifest_without_the_pool_setting_fails(tmp_path: Path):
     manifest = tmp_path / "calico.yaml"
     manifest.write_text("kind: DaemonSet\n")
-    env = {"CNI": "calico", "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    env = {
+        "CNI": "calico",
+        "MANIFEST_URL": "u",
+        "MANIFEST_SHA256": "s",
+        "POD_CIDR": "10.244.0.0/16",
+        "ADMIN_KUBECONFIG": "k",
+    }
     assert run_function("bootstrap/install-cni.sh", f'set_calico_pool "{manifest}"', **env).returncode != 0
 
 
@@ -41,7 +53,13 @@ def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
     manifest.write_text(
         '  net-conf.json: |\n    {\n      "Network": "10.244.0.0/16",\n      "EnableNFTables": false,\n'
     )
-    env = {"CNI": "flannel", "MANIFEST_URL": "unused", "POD_CIDR": "172.20.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    env = {
+        "CNI": "flannel",
+        "MANIFEST_URL": "u",
+        "MANIFEST_SHA256": "s",
+        "POD_CIDR": "172.20.0.0/16",
+        "ADMIN_KUBECONFIG": "k",
+    }
     for _ in range(2):
         result = run_function("bootstrap/install-cni.sh", f'set_flannel_network "{manifest}"', **env)
         assert result.returncode == 0, result.stderr
@@ -117,7 +135,13 @@ def stand_in_kubectl(tmp_path: Path, existing: str) -> str:
     ],
 )
 def test_another_pod_network_is_not_swapped_in_place(tmp_path, cni, running, refused):
-    env = {"CNI": cni, "MANIFEST_URL": "unused", "POD_CIDR": "10.244.0.0/16", "ADMIN_KUBECONFIG": "unused"}
+    env = {
+        "CNI": cni,
+        "MANIFEST_URL": "u",
+        "MANIFEST_SHA256": "s",
+        "POD_CIDR": "10.244.0.0/16",
+        "ADMIN_KUBECONFIG": "k",
+    }
     result = run_function(
         "bootstrap/install-cni.sh", "refuse_another_pod_network", **env, PATH=stand_in_kubectl(tmp_path, running)
     )

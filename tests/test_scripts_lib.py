@@ -1,5 +1,7 @@
 """The shell libraries (scripts/lib/): token redaction, shared by the scripts that show kubeadm's log."""
 
+import hashlib
+
 import pytest
 
 from components import script_rendering
@@ -21,3 +23,19 @@ def test_redaction_has_one_home():
     for script in ("bootstrap/kubeadm-init.sh", "bootstrap/kubeadm-join.sh"):
         text = script_rendering.script_text(script)
         assert "redact_tokens() {" not in text and "lib/redact-tokens.sh" in text
+
+
+def test_a_file_with_the_pinned_hash_passes_and_a_tampered_one_is_refused(tmp_path):
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text("kind: DaemonSet\n")
+    pinned = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    env = {"CNI": "calico", "MANIFEST_URL": "u", "MANIFEST_SHA256": pinned, "POD_CIDR": "p", "ADMIN_KUBECONFIG": "k"}
+    call = f'verify_sha256 "{manifest}" {pinned} https://example.org/manifest.yaml'
+    assert run_function("bootstrap/install-cni.sh", call, **env).returncode == 0
+    manifest.write_text("kind: DaemonSet\nhostPID: true\n")
+    refused = run_function("bootstrap/install-cni.sh", call, **env)
+    assert refused.returncode == 1
+    actual = hashlib.sha256(manifest.read_bytes()).hexdigest()
+    assert f"refusing https://example.org/manifest.yaml: its sha256 is {actual}, not the pinned {pinned}" in " ".join(
+        refused.stderr.split()
+    )

@@ -13,8 +13,6 @@ from components.pki import ClusterCredentials
 from components.remote_steps import Step, StepRunner
 from components.script_rendering import render
 
-CNI_MANIFESTS = {"calico": versions.CALICO_MANIFEST_URL, "flannel": versions.FLANNEL_MANIFEST_URL}
-
 
 def kubeadm_init(
     run: StepRunner,
@@ -59,7 +57,14 @@ def kubeadm_init(
 
 
 def install_cni(run: StepRunner, node: NodeInfo, *, cni: str, pod_cidr: str, after: remote.Command) -> remote.Command:
-    script = render("bootstrap/install-cni.sh", CNI=cni, MANIFEST_URL=CNI_MANIFESTS[cni], POD_CIDR=pod_cidr)
+    manifest = versions.CNI_MANIFESTS[cni]
+    script = render(
+        "bootstrap/install-cni.sh",
+        CNI=cni,
+        MANIFEST_URL=manifest.url,
+        MANIFEST_SHA256=manifest.sha256,
+        POD_CIDR=pod_cidr,
+    )
     return run.run(Step(f"{node.name}-cni-{cni}", node, script, after=[after]))
 
 

@@ -4,10 +4,13 @@ set -euo pipefail
 
 : "${CNI:?calico or flannel}"
 : "${MANIFEST_URL:?URL of the pinned manifest}"
+: "${MANIFEST_SHA256:?sha256 the manifest must have}"
 : "${POD_CIDR:?pod network CIDR}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/verify.sh"
 
 # Calico's manifest carries its pool CIDR commented out; this enables it with the pod CIDR.
 set_calico_pool() {
@@ -66,6 +69,7 @@ main() {
   manifest=$(mktemp --suffix=.yaml)
   trap 'rm -f "$manifest"' EXIT
   curl -fsSL --retry 5 "$MANIFEST_URL" -o "$manifest"
+  verify_sha256 "$manifest" "$MANIFEST_SHA256" "$MANIFEST_URL"
   configure_manifest "$manifest"
   kubectl apply -f "$manifest"
 }
