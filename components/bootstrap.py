@@ -69,20 +69,36 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             credentials=args.credentials,
             after=wait_for_cloud_init(run, control_plane),
         )
+        cluster_id = control_plane_phase.cluster_id(init)
         before_ready = [
             control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init)
         ]
         if args.workers:
             before_ready += [
-                workers.join(run, worker, control_plane=control_plane, credentials=args.credentials, init=init)
+                workers.join(
+                    run,
+                    worker,
+                    control_plane=control_plane,
+                    credentials=args.credentials,
+                    cluster_id=cluster_id,
+                    ssh_private_key=args.ssh_private_key,
+                    after=init,
+                )
                 for worker in args.workers
             ]
         else:
-            before_ready.append(control_plane_phase.allow_workloads(run, control_plane, after=init))
+            before_ready.append(
+                control_plane_phase.allow_workloads(run, control_plane, cluster_id=cluster_id, after=init)
+            )
 
         self.node_names = [control_plane.name, *(worker.name for worker in args.workers)]
         self.ready = readiness.readiness_gate(
-            run, control_plane, cluster_name=args.cluster_name, node_names=self.node_names, after=before_ready
+            run,
+            control_plane,
+            cluster_name=args.cluster_name,
+            nodes=[control_plane, *args.workers],
+            cluster_id=cluster_id,
+            after=before_ready,
         )
         self.api_server_endpoint = pulumi.Output.concat("https://", control_plane.public_ip, f":{API_SERVER_PORT}")
         kubeconfig = args.credentials.kubeconfig(args.cluster_name, self.api_server_endpoint)

@@ -3,7 +3,12 @@
 A step with a delete hook undoes its work before a replacement is created (`delete_before_replace`),
 and its hook is skipped when the control-plane instance goes too (`deleted_with`): `pulumi destroy`
 removes the whole cluster, so it need not reach hosts that may already be gone. On scale-down the
-hooks run, newest step first: the control plane drains and deletes the Node, then the node resets.
+hooks run on the control plane, which is there: the worker is drained and its Node deleted, then the
+machine is reset over SSH if it answers within a short wait, and skipped with a message if not.
+
+A change of a step's `triggers` replaces it, and a replacement runs the old delete hook first. So a
+step whose hook undoes work (removing a node, restoring a taint) names the instances and the cluster
+it depends on in its script instead: a change runs the step again without undoing it.
 """
 
 from __future__ import annotations
@@ -12,26 +17,42 @@ from dataclasses import dataclass
 
 import pulumi
 
+from components.facts import LOGIN_USER
 from components.script_rendering import render
 
 
 @dataclass(frozen=True)
 class DeleteHook:
-    script: str  # rendered, runs as root on the step's node
+    script: pulumi.Input[str]  # rendered, runs as root on the step's node
 
 
-def reset_node() -> DeleteHook:
-    """kubeadm reset and the CNI's leftovers, on the node itself."""
-    return DeleteHook(render("bootstrap/kubeadm-reset.sh"))
+def reset_node_script() -> str:
+    """kubeadm reset and the CNI's leftovers, run on the node itself."""
+    return render("bootstrap/kubeadm-reset.sh")
 
 
-def remove_node(node_name: str) -> DeleteHook:
-    """Drain and delete a Node object, on the control plane."""
-    return DeleteHook(render("bootstrap/remove-node.sh", NODE_NAME=node_name))
+def remove_node(node_name: str, node_ip: pulumi.Input[str]) -> DeleteHook:
+    """On the control plane: drain and delete the Node, then reset the machine if it still answers (the
+    step's stdin carries the SSH key for that)."""
+    script = pulumi.Output.from_input(node_ip).apply(
+        lambda ip: render(
+            "bootstrap/remove-node.sh",
+            NODE_NAME=node_name,
+            NODE_IP=ip,
+            LOGIN_USER=LOGIN_USER,
+            RESET_SCRIPT=reset_node_script(),
+        )
+    )
+    return DeleteHook(script)
 
 
-def restore_control_plane_taint(node_name: str) -> DeleteHook:
-    return DeleteHook(render("bootstrap/control-plane-taint.sh", NODE_NAME=node_name, TAINT_ACTION="restore"))
+def restore_control_plane_taint(node_name: str, cluster_id: pulumi.Input[str]) -> DeleteHook:
+    script = pulumi.Output.from_input(cluster_id).apply(
+        lambda identity: render(
+            "bootstrap/control-plane-taint.sh", NODE_NAME=node_name, TAINT_ACTION="restore", CLUSTER_ID=identity
+        )
+    )
+    return DeleteHook(script)
 
 
 def options(hook: DeleteHook | None, cluster_lifetime: pulumi.Resource) -> dict:

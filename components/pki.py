@@ -1,8 +1,10 @@
-"""The cluster's certificate authority and the admin credentials, made by pulumi-tls.
+"""The cluster's certificate authorities, its service-account key and the admin credentials, made by
+pulumi-tls.
 
-kubeadm uses a CA it finds in /etc/kubernetes/pki, so generating it here lets the program pin every
-join to it (the discovery hash) and sign an admin client certificate for the kubeconfig output,
-without copying anything off a node.
+kubeadm uses the keys it finds in /etc/kubernetes/pki, so generating them here lets the program pin
+every join to the CA (the discovery hash), sign an admin client certificate for the kubeconfig output
+without copying anything off a node, and give a replaced control plane the same keys: workers, tokens
+and aggregated APIs keep trusting it.
 """
 
 from __future__ import annotations
@@ -65,15 +67,24 @@ class ClusterPkiArgs:
     cluster_name: str
 
 
+def pki_bundle(files: dict[str, tuple[str, str]]) -> str:
+    """The lines "PATH MODE BASE64" a control plane reads on stdin (scripts/lib/pki-bundle.sh)."""
+    return "".join(
+        f"{path} {mode} {base64.b64encode(text.encode()).decode()}\n" for path, (mode, text) in files.items()
+    )
+
+
 @dataclass(frozen=True)
 class ClusterCredentials:
     """The PKI's outputs that the bootstrap uses."""
 
     ca_cert_pem: pulumi.Output[str]
-    ca_private_key_pem: pulumi.Output[str]  # a secret
     discovery_hash: pulumi.Output[str]
     admin_cert_pem: pulumi.Output[str]
     admin_private_key_pem: pulumi.Output[str]  # a secret
+    # The keys every control plane needs before kubeadm init or join (a secret): the cluster CA, the
+    # front-proxy CA, the etcd CA and the service-account key pair, as `pki_bundle` lines.
+    control_plane_keys: pulumi.Output[str]
 
     def kubeconfig(self, cluster_name: str, server: pulumi.Input[str]) -> pulumi.Output[str]:
         """An admin kubeconfig for `server` (a secret: it holds the client key)."""
@@ -91,12 +102,12 @@ class ClusterCredentials:
 
 
 class ClusterPki(pulumi.ComponentResource):
-    """The cluster CA and an admin client certificate signed by it.
+    """The cluster's certificate authorities, its service-account key pair, and an admin client certificate.
 
     Attributes:
-        credentials: the CA certificate and its private key (a secret; kubeadm init receives it on
-            stdin), the discovery hash (`sha256:<hex>` of the CA's public key, for `kubeadm join`), and
-            the admin client certificate (group kubeadm:cluster-admins) with its private key (a secret).
+        credentials: the CA certificate, the discovery hash (`sha256:<hex>` of the CA's public key, for
+            `kubeadm join`), the admin client certificate (group kubeadm:cluster-admins) with its
+            private key, and the control planes' keys (secrets; kubeadm init receives them on stdin).
     """
 
     credentials: ClusterCredentials
@@ -104,16 +115,13 @@ class ClusterPki(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterPkiArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterPki", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        ca_key = tls.PrivateKey(f"{name}-ca-key", algorithm="RSA", rsa_bits=2048, opts=child)
-        ca_cert = tls.SelfSignedCert(
-            f"{name}-ca",
-            private_key_pem=ca_key.private_key_pem,
-            is_ca_certificate=True,
-            subject={"common_name": "kubernetes", "organization": args.cluster_name},
-            validity_period_hours=CA_VALIDITY_HOURS,
-            allowed_uses=["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
-            opts=child,
+        ca_key, ca_cert = self._authority(f"{name}-ca", "kubernetes", args.cluster_name)
+        front_proxy_key, front_proxy_cert = self._authority(
+            f"{name}-front-proxy-ca", "front-proxy-ca", args.cluster_name
         )
+        etcd_key, etcd_cert = self._authority(f"{name}-etcd-ca", "etcd-ca", args.cluster_name)
+        # Signs service-account tokens; the same key on every control plane, and on a replaced one.
+        service_account_key = tls.PrivateKey(f"{name}-service-account-key", algorithm="RSA", rsa_bits=2048, opts=child)
         admin_key = tls.PrivateKey(f"{name}-admin-key", algorithm="RSA", rsa_bits=2048, opts=child)
         admin_request = tls.CertRequest(
             f"{name}-admin",
@@ -131,13 +139,51 @@ class ClusterPki(pulumi.ComponentResource):
             allowed_uses=["client_auth", "digital_signature", "key_encipherment"],
             opts=child,
         )
+        keys = pulumi.Output.all(
+            ca_cert.cert_pem,
+            ca_key.private_key_pem,
+            front_proxy_cert.cert_pem,
+            front_proxy_key.private_key_pem,
+            etcd_cert.cert_pem,
+            etcd_key.private_key_pem,
+            service_account_key.public_key_pem,
+            service_account_key.private_key_pem,
+        ).apply(
+            lambda pem: pki_bundle(
+                {
+                    "ca.crt": ("0644", pem[0]),
+                    "ca.key": ("0600", pem[1]),
+                    "front-proxy-ca.crt": ("0644", pem[2]),
+                    "front-proxy-ca.key": ("0600", pem[3]),
+                    "etcd/ca.crt": ("0644", pem[4]),
+                    "etcd/ca.key": ("0600", pem[5]),
+                    "sa.pub": ("0644", pem[6]),
+                    "sa.key": ("0600", pem[7]),
+                }
+            )
+        )
         self.credentials = ClusterCredentials(
             ca_cert_pem=ca_cert.cert_pem,
-            ca_private_key_pem=pulumi.Output.secret(ca_key.private_key_pem),
             discovery_hash=ca_cert.cert_pem.apply(discovery_hash),
             admin_cert_pem=admin_cert.cert_pem,
             admin_private_key_pem=pulumi.Output.secret(admin_key.private_key_pem),
+            control_plane_keys=pulumi.Output.secret(keys),
         )
         self.register_outputs(
             {"ca_cert_pem": self.credentials.ca_cert_pem, "discovery_hash": self.credentials.discovery_hash}
         )
+
+    def _authority(self, name: str, common_name: str, cluster_name: str) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
+        """A certificate authority whose key outlives every machine (kubeadm uses it as it finds it)."""
+        child = pulumi.ResourceOptions(parent=self)
+        key = tls.PrivateKey(f"{name}-key", algorithm="RSA", rsa_bits=2048, opts=child)
+        cert = tls.SelfSignedCert(
+            name,
+            private_key_pem=key.private_key_pem,
+            is_ca_certificate=True,
+            subject={"common_name": common_name, "organization": cluster_name},
+            validity_period_hours=CA_VALIDITY_HOURS,
+            allowed_uses=["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+            opts=child,
+        )
+        return key, cert

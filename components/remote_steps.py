@@ -51,7 +51,7 @@ class StepRunner:
             step.name,
             connection=ssh_to(step.node, self._ssh_private_key, booting=step.booting_node),
             create=pulumi.Output.from_input(step.script).apply(as_root),
-            delete=as_root(hook.script) if hook else None,
+            delete=pulumi.Output.from_input(hook.script).apply(as_root) if hook else None,
             stdin=step.stdin,
             triggers=list(step.triggers) or None,
             logging=remote.Logging.NONE if step.secret_output else remote.Logging.STDOUT_AND_STDERR,

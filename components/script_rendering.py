@@ -49,8 +49,15 @@ def with_libraries(text: str) -> str:
     return _LIBRARY_LINE.sub(library, text)
 
 
+_DESCRIPTION_WITH_QUOTE = re.compile(r'^: "\$\{[A-Z][A-Z0-9_]*:\?[^}]*[\'"`]', re.MULTILINE)
+
+
 def required_variables(name: str) -> list[str]:
-    return _REQUIRED_VARIABLE.findall(script_text(name))
+    text = script_text(name)
+    # bash reads a quote inside ${NAME:?description} as opening a string: the script would not parse.
+    if bad := _DESCRIPTION_WITH_QUOTE.search(text):
+        raise ValueError(f"scripts/{name}: no quotes in a variable's description: {bad.group(0)}")
+    return _REQUIRED_VARIABLE.findall(text)
 
 
 def render(name: str, **variables: object) -> str:

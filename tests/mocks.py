@@ -20,6 +20,8 @@ from cryptography.x509.oid import NameOID
 from tests.envelope import secret, unwrap_secrets
 
 REGION = "ap-south-1"
+# The UID of kube-system that kubeadm-init.sh prints.
+CLUSTER_ID = "3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa"
 ZONES = (f"{REGION}a", f"{REGION}b", f"{REGION}c")
 
 # Real characteristics of these instance types (vCPUs, MiB, architectures).
@@ -135,8 +137,12 @@ class ClusterMocks(pulumi.runtime.Mocks):
         return {"certPem": builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()}
 
     def _command_remote_Command(self, name, inputs):
-        # A join-token command prints a bootstrap token, as kubeadm does; the others print nothing here.
-        stdout = f"{join_token_for(name)}\n" if name.endswith("-join-token") else ""
+        # What the scripts print that the program reads: a join token, and the cluster's identity.
+        stdout = ""
+        if name.endswith("-join-token"):
+            stdout = f"{join_token_for(name)}\n"
+        elif name.endswith("-kubeadm-init"):
+            stdout = f"cluster-id={CLUSTER_ID}\n"
         return {"stdout": stdout, "stderr": ""}
 
     # --- invokes ---------------------------------------------------------------------------------

@@ -16,9 +16,11 @@ def script_of(command_line: str) -> str:
 
 
 def variable(script: str, name: str) -> str:
-    """The value bash gives a variable set at the top of a rendered script."""
-    assignments = script.split("\nset -euo pipefail\n", 1)[0]
+    """The value bash gives a variable of a rendered script: its top level runs (assignments, function
+    definitions), its closing `main "$@"` does not."""
+    body, last_line = script.rstrip("\n").rsplit("\n", 1)
+    assert last_line == 'main "$@"', last_line
     result = subprocess.run(
-        ["bash", "-c", f'{assignments}\nprintf "%s" "${name}"'], capture_output=True, text=True, check=True
+        ["bash", "-c", f'{body}\nprintf "%s" "${name}"'], capture_output=True, text=True, check=True
     )
     return result.stdout

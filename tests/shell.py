@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from components import script_rendering
 
@@ -15,3 +16,13 @@ def run_function(script_name: str, call: str, **env: str) -> subprocess.Complete
     return subprocess.run(
         ["bash", "-c", f"{body}\n{call}"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}
     )
+
+
+def stand_in(bin_dir: Path, name: str, body: str) -> str:
+    """A command `name` for a script to call (kubeadm, kubectl, ssh: programs this machine cannot run
+    for real), which logs its arguments to $CALLS and runs `body`; returns a PATH that finds it first."""
+    bin_dir.mkdir(exist_ok=True)
+    path = bin_dir / name
+    path.write_text(f'#!/usr/bin/env bash\necho "{name} $*" >>"${{CALLS:-/dev/null}}"\n{body}\n')
+    path.chmod(0o755)
+    return f"{bin_dir}:/usr/bin:/bin"

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.graph import CP, chain_depth, cluster, commands, depends_on
+from tests.mocks import CLUSTER_ID
 from tests.remote import COMMAND, script_of, variable
 
 
@@ -40,7 +41,8 @@ def test_tokens_come_from_the_initialised_control_plane():
         token = run.named(f"kubeadm-lab-worker-{n}-join-token")
         assert depends_on(run, token, f"{CP}-kubeadm-init")
         assert token.inputs["connection"]["host"] == "198.51.100.10"
-        assert token.inputs["triggers"] == [f"kubeadm-lab-worker-{n}-id"]  # a new worker gets a new token
+        # A new machine, or a cluster built anew, gets a new token.
+        assert token.inputs["triggers"] == [f"kubeadm-lab-worker-{n}-id", CLUSTER_ID]
 
 
 def test_joins_do_not_wait_for_each_other():
@@ -68,7 +70,8 @@ def test_readiness_gate_waits_for_the_cni_and_every_worker():
     for n in (1, 2):
         assert depends_on(run, gate, f"kubeadm-lab-worker-{n}-registered")
     assert variable(script_of(gate.inputs["create"]), "NODE_NAMES") == f"{CP} kubeadm-lab-worker-1 kubeadm-lab-worker-2"
-    assert gate.inputs["triggers"] == [CP, "kubeadm-lab-worker-1", "kubeadm-lab-worker-2"]
+    # It runs again when any node is replaced or the cluster is built anew.
+    assert gate.inputs["triggers"] == [f"{CP}-id", "kubeadm-lab-worker-1-id", "kubeadm-lab-worker-2-id", CLUSTER_ID]
 
 
 def test_chain_depth_does_not_grow_with_workers():
@@ -97,3 +100,24 @@ def test_stack_outputs_of_the_cluster():
     assert run.outputs["kubernetesVersion"] == versions.DEFAULT_KUBERNETES_MINOR
     assert run.outputs["cni"] == "calico"
     assert run.outputs["nodeNames"] == [CP, "kubeadm-lab-worker-1", "kubeadm-lab-worker-2"]
+
+
+def test_every_step_follows_the_machines_it_acts_on_or_about():
+    # Which instances each step is about, and whether their ids are triggers (replace) or script
+    # variables (run again without undoing, for steps with delete hooks).
+    run = cluster()
+    cp_id, w1_id = f"{CP}-id", "kubeadm-lab-worker-1-id"
+    assert run.named(f"{CP}-kubeadm-init").inputs["triggers"] == [cp_id]
+    assert run.named(f"{CP}-cni-calico").inputs["triggers"] == [cp_id]
+    assert run.named("kubeadm-lab-worker-1-join-token").inputs["triggers"] == [w1_id, CLUSTER_ID]
+    for name in ("kubeadm-lab-worker-1-join", "kubeadm-lab-worker-1-registered"):
+        script = script_of(run.named(name).inputs["create"])
+        assert variable(script, "NODE_INSTANCE_ID") == w1_id and variable(script, "CLUSTER_ID") == CLUSTER_ID
+
+
+def test_the_cluster_identity_comes_from_init():
+    run = cluster()
+    token = run.named("kubeadm-lab-worker-1-join-token")
+    assert depends_on(run, token, f"{CP}-kubeadm-init")
+    # init's output is secret (the mock engine does not apply that option, so it is read from the request).
+    assert "stdout" in run.named(f"{CP}-kubeadm-init").additional_secret_outputs

@@ -94,7 +94,7 @@ def test_none_of_the_manual_guides_mistakes(rendered, role):
     text = rendered[role]
     assert "apt.kubernetes.io" not in text and "packages.cloud.google.com" not in text
     assert "docker-ce" not in text and "docker.io " not in text  # containerd.io only: one CRI endpoint
-    assert "apt-get install -y -q containerd.io" in text
+    assert "apt_get install -y -q containerd.io" in text
 
 
 def test_kubernetes_minor_is_configurable():

@@ -1,9 +1,9 @@
-"""Existing stacks see no replacement from a refactor: the program registers the same resources (URNs:
-name, type and parent chain) and exports the same outputs as recorded in tests/snapshots/.
+"""Existing stacks see no replacement from a change of the program: every resource they have is still
+registered under the same URN (name, type and parent chain), and the outputs are the same.
 
-The snapshots were taken from the program before the settings table and per-component args replaced
-the single configuration object. A change that renames, re-parents or drops a resource fails here;
-one that deliberately adds resources updates the snapshot in the same commit, with the reason.
+tests/snapshots/ holds the URNs of the program before the settings table replaced the single
+configuration object (`urns`), and each resource added since, with the reason (`added`). A change that
+renames, re-parents or drops a resource fails here; one that adds resources lists them with the reason.
 """
 
 import json
@@ -20,7 +20,8 @@ STACKS = {"default": {}, "3-workers-flannel": {"workerCount": 3, "cni": "flannel
 def test_resources_and_outputs_are_those_existing_stacks_have(name):
     recorded = json.loads((SNAPSHOTS / f"{name}.json").read_text())
     run = run_program(stack_config(**STACKS[name]))
-    urns = sorted(r.urn for r in run.resources)
-    assert sorted(set(recorded["urns"]) - set(urns)) == [], "resources existing stacks have are gone or renamed"
-    assert sorted(set(urns) - set(recorded["urns"])) == [], "new resources: update the snapshot and say why"
+    urns = {r.urn for r in run.resources}
+    assert sorted(set(recorded["urns"]) - urns) == [], "resources existing stacks have are gone or renamed"
+    assert sorted(urns - set(recorded["urns"])) == sorted(recorded["added"]), "new resources: list them with why"
+    assert all(reason.strip() for reason in recorded["added"].values())
     assert sorted(run.outputs) == recorded["outputs"]

@@ -1,5 +1,8 @@
 """Every script under scripts/ is strict and shellcheck-clean, and renders with exactly its variables."""
 
+import re
+import subprocess
+
 import pytest
 
 from components import script_rendering
@@ -25,7 +28,9 @@ def test_script_is_shellcheck_clean(name):
 def test_script_is_strict_and_runs_main(name):
     lines = script_rendering.script_text(name).splitlines()
     assert lines[0] == "#!/usr/bin/env bash"
-    assert "set -euo pipefail" in lines[:6]
+    # The header comment, then strict mode before anything else runs.
+    first_code = next(line for line in lines[1:] if line and not line.startswith("#"))
+    assert first_code == "set -euo pipefail"
     assert lines[-1] == 'main "$@"'
 
 
@@ -62,12 +67,16 @@ def test_render_refuses_missing_and_unknown_variables():
 def test_node_facts_are_filled_in_where_a_script_declares_them():
     text = script_rendering.render("node-prep/prepull-images.sh")
     assert text.splitlines()[1] == "CRI_SOCKET=unix:///run/containerd/containerd.sock"
-    text = script_rendering.render("bootstrap/remove-node.sh", NODE_NAME="n")
+    text = script_rendering.render(
+        "bootstrap/wait-for-node.sh", NODE_NAME="n", TIMEOUT_SECONDS=1, NODE_INSTANCE_ID="i", CLUSTER_ID="c"
+    )
     assert "ADMIN_KUBECONFIG=/etc/kubernetes/admin.conf" in text.splitlines()
 
 
 def test_libraries_are_written_out_in_place_of_their_source_line():
-    text = script_rendering.render("bootstrap/kubeadm-join.sh", NODE_NAME="n", ATTEMPTS=1)
+    text = script_rendering.render(
+        "bootstrap/kubeadm-join.sh", NODE_NAME="n", ATTEMPTS=1, NODE_INSTANCE_ID="i-1", CLUSTER_ID="c"
+    )
     assert "source " not in text and "../lib/" not in text
     assert "redact_tokens() {" in text
 
@@ -83,3 +92,25 @@ def test_no_node_path_is_written_twice():
 def test_required_variables_fail_the_script_when_unset():
     result = run_function("node-prep/install-containerd.sh", "true")
     assert result.returncode != 0 and "CONTAINERD_LINE" in result.stderr
+
+
+def test_a_quote_in_a_variables_description_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "broken.sh").write_text('#!/usr/bin/env bash\n: "${NAME:?the node\'s name}"\nmain "$@"\n')
+    monkeypatch.setattr(script_rendering, "SCRIPTS_DIR", tmp_path)
+    with pytest.raises(ValueError, match="no quotes in a variable's description"):
+        script_rendering.render("broken.sh", NAME="x")
+
+
+@pytest.mark.parametrize("name", NODE_SCRIPTS + LOCAL_SCRIPTS)
+def test_an_exit_trap_never_names_a_local_variable(name):
+    # The EXIT trap runs after the function that set it has returned: a local variable is gone by
+    # then, and under `set -u` the script fails at its very end (and leaves the file behind).
+    text = script_rendering.script_text(name)
+    for trap in re.findall(r"trap '([^']*)' EXIT", text):
+        for variable in re.findall(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)", trap):
+            assert not re.search(rf"^\s*local\b[^\n]*\b{variable}\b", text, re.M), (name, variable)
+
+
+def test_an_exit_trap_on_a_local_variable_really_fails_the_script():
+    script = "set -euo pipefail\nmain() { local m; m=$(mktemp); trap 'rm -f \"$m\"' EXIT; }\nmain\n"
+    assert subprocess.run(["bash", "-c", script], capture_output=True).returncode == 1

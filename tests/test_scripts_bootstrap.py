@@ -68,51 +68,14 @@ def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
 
 def test_taint_script_refuses_an_unknown_action():
     result = run_function(
-        "bootstrap/control-plane-taint.sh", "main", NODE_NAME="cp", TAINT_ACTION="toggle", ADMIN_KUBECONFIG="/dev/null"
+        "bootstrap/control-plane-taint.sh",
+        "main",
+        NODE_NAME="cp",
+        TAINT_ACTION="toggle",
+        ADMIN_KUBECONFIG="/dev/null",
+        CLUSTER_ID="c",
     )
     assert result.returncode != 0 and "remove or restore" in result.stderr
-
-
-INIT_VARIABLES = {
-    "NODE_NAME": "lab-control-plane",
-    "LOGIN_USER": "ubuntu",
-    "KUBEADM_CONFIG": (
-        "apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: stable-1.36\n"
-    ),
-    "CA_CERT": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
-    "ADMIN_KUBECONFIG": "/etc/kubernetes/admin.conf",
-    "KUBERNETES_PKI_DIR": "/etc/kubernetes/pki",
-}
-
-
-def fake_kubeadm(tmp_path: Path) -> str:
-    """A directory with a `kubeadm` that reports an installed version, to put first on PATH."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "kubeadm").write_text('#!/bin/sh\n[ "$*" = "version -o short" ] && echo v1.36.4\n')
-    (bin_dir / "kubeadm").chmod(0o755)
-    return f"{bin_dir}:/usr/bin:/bin"
-
-
-def test_init_config_is_pinned_to_the_installed_kubeadm(tmp_path: Path):
-    config = tmp_path / "state" / "kubeadm-config.yaml"
-    result = run_function(
-        "bootstrap/kubeadm-init.sh", f'write_config "{config}"', **INIT_VARIABLES, PATH=fake_kubeadm(tmp_path)
-    )
-    assert result.returncode == 0, result.stderr
-    assert config.read_text().splitlines()[2] == "kubernetesVersion: v1.36.4"
-    assert config.read_text().splitlines()[:2] == INIT_VARIABLES["KUBEADM_CONFIG"].splitlines()[:2]
-
-
-def test_rerun_with_the_same_configuration_is_accepted_and_a_changed_one_refused(tmp_path: Path):
-    fingerprint = tmp_path / "init.sha256"
-    recorded = run_function("bootstrap/kubeadm-init.sh", f'desired_fingerprint >"{fingerprint}"', **INIT_VARIABLES)
-    assert recorded.returncode == 0 and len(fingerprint.read_text().strip()) == 64
-    same = run_function("bootstrap/kubeadm-init.sh", f'refuse_changed_configuration "{fingerprint}"', **INIT_VARIABLES)
-    assert same.returncode == 0 and "already initialised with this configuration" in same.stdout
-    changed = {**INIT_VARIABLES, "KUBEADM_CONFIG": INIT_VARIABLES["KUBEADM_CONFIG"].replace("1.36", "1.37")}
-    refused = run_function("bootstrap/kubeadm-init.sh", f'refuse_changed_configuration "{fingerprint}"', **changed)
-    assert refused.returncode != 0 and "cannot change in place" in " ".join(refused.stderr.split())
 
 
 def stand_in_kubectl(tmp_path: Path, existing: str) -> str:

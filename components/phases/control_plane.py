@@ -1,5 +1,5 @@
-"""The control plane's steps: kubeadm init with the stack's CA, the pod network, and (without workers)
-letting workloads run on the control plane."""
+"""The control plane's steps: kubeadm init with the stack's keys, the pod network, and (without
+workers) letting workloads run on the control plane."""
 
 from __future__ import annotations
 
@@ -25,8 +25,9 @@ def kubeadm_init(
     credentials: ClusterCredentials,
     after: remote.Command,
 ) -> remote.Command:
-    """kubeadm init finds the stack's CA in its PKI directory; the CA key arrives on stdin."""
-    script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns, credentials.ca_cert_pem).apply(
+    """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. Its output is the
+    cluster's identity (`cluster_id`)."""
+    script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns).apply(
         lambda args: render(
             "bootstrap/kubeadm-init.sh",
             NODE_NAME=node.name,
@@ -41,7 +42,9 @@ def kubeadm_init(
                 pod_cidr=pod_cidr,
                 service_cidr=service_cidr,
             ),
-            CA_CERT=args[3],
+            KUBERNETES_MINOR=kubernetes_minor,
+            POD_CIDR=pod_cidr,
+            SERVICE_CIDR=service_cidr,
         )
     )
     return run.run(
@@ -49,11 +52,23 @@ def kubeadm_init(
             f"{node.name}-kubeadm-init",
             node,
             script,
-            stdin=credentials.ca_private_key_pem,
+            stdin=credentials.control_plane_keys,
+            triggers=[node.instance.id],
             secret_output=True,
             after=[after],
         )
     )
+
+
+def cluster_id(init: remote.Command) -> pulumi.Output[str]:
+    """The UID of the cluster's kube-system namespace, as kubeadm-init.sh prints it: the same for a control
+    plane restored from a snapshot, another for a cluster built anew."""
+
+    def parse(stdout: str) -> str:
+        ids = [line.split("=", 1)[1] for line in stdout.splitlines() if line.startswith("cluster-id=")]
+        return ids[-1] if ids else stdout.strip()
+
+    return init.stdout.apply(parse)
 
 
 def install_cni(run: StepRunner, node: NodeInfo, *, cni: str, pod_cidr: str, after: remote.Command) -> remote.Command:
@@ -65,17 +80,24 @@ def install_cni(run: StepRunner, node: NodeInfo, *, cni: str, pod_cidr: str, aft
         MANIFEST_SHA256=manifest.sha256,
         POD_CIDR=pod_cidr,
     )
-    return run.run(Step(f"{node.name}-cni-{cni}", node, script, after=[after]))
+    return run.run(Step(f"{node.name}-cni-{cni}", node, script, triggers=[node.instance.id], after=[after]))
 
 
-def allow_workloads(run: StepRunner, node: NodeInfo, *, after: remote.Command) -> remote.Command:
+def allow_workloads(
+    run: StepRunner, node: NodeInfo, *, cluster_id: pulumi.Input[str], after: remote.Command
+) -> remote.Command:
     """A single-node cluster runs workloads on its control plane; the taint comes back when it goes."""
+    script = pulumi.Output.from_input(cluster_id).apply(
+        lambda identity: render(
+            "bootstrap/control-plane-taint.sh", NODE_NAME=node.name, TAINT_ACTION="remove", CLUSTER_ID=identity
+        )
+    )
     return run.run(
         Step(
             f"{node.name}-schedulable",
             node,
-            render("bootstrap/control-plane-taint.sh", NODE_NAME=node.name, TAINT_ACTION="remove"),
-            delete=delete_hooks.restore_control_plane_taint(node.name),
+            script,
+            delete=delete_hooks.restore_control_plane_taint(node.name, cluster_id),
             after=[after],
         )
     )

@@ -19,19 +19,18 @@ def readiness_gate(
     control_plane: NodeInfo,
     *,
     cluster_name: str,
-    node_names: Sequence[str],
+    nodes: Sequence[NodeInfo],
+    cluster_id: pulumi.Input[str],
     after: Sequence[pulumi.Resource],
 ) -> remote.Command:
+    """Runs again whenever a node is replaced or the cluster is built anew."""
+    names = " ".join(node.name for node in nodes)
     return run.run(
         Step(
             f"{cluster_name}-ready",
             control_plane,
-            render(
-                "bootstrap/wait-for-cluster.sh",
-                NODE_NAMES=" ".join(node_names),
-                TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS,
-            ),
-            triggers=list(node_names),
+            render("bootstrap/wait-for-cluster.sh", NODE_NAMES=names, TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS),
+            triggers=[*(node.instance.id for node in nodes), cluster_id],
             after=after,
             timeout="20m",
         )

@@ -1,5 +1,5 @@
 """A worker's steps: a token of its own from the control plane, the join on the worker, and the
-control plane seeing it registered."""
+control plane seeing it registered (whose delete hook removes the worker on scale-down)."""
 
 from __future__ import annotations
 
@@ -25,17 +25,24 @@ def join(
     *,
     control_plane: NodeInfo,
     credentials: ClusterCredentials,
-    init: remote.Command,
+    cluster_id: pulumi.Input[str],
+    ssh_private_key: pulumi.Input[str],
+    after: pulumi.Resource,
 ) -> remote.Command:
     """Joins one worker; returns the step that sees it registered."""
     token = run.run(
         Step(
             f"{worker.name}-join-token",
             control_plane,
-            render("bootstrap/create-join-token.sh", NODE_NAME=worker.name, TOKEN_TTL=JOIN_TOKEN_TTL),
-            triggers=[worker.instance.id],  # a new worker gets a new token
+            worker.private_ip.apply(
+                lambda ip: render(
+                    "bootstrap/create-join-token.sh", NODE_NAME=worker.name, NODE_IP=ip, TOKEN_TTL=JOIN_TOKEN_TTL
+                )
+            ),
+            # A new machine, or a cluster built anew, gets a new token.
+            triggers=[worker.instance.id, cluster_id],
             secret_output=True,
-            after=[init],
+            after=[after],
         )
     )
     join_config = pulumi.Output.secret(
@@ -49,27 +56,43 @@ def join(
             )
         )
     )
+    identity = pulumi.Output.all(worker.instance.id, cluster_id)
     joined = run.run(
         Step(
             f"{worker.name}-join",
             worker,
-            render("bootstrap/kubeadm-join.sh", NODE_NAME=worker.name, ATTEMPTS=JOIN_ATTEMPTS),
+            identity.apply(
+                lambda ids: render(
+                    "bootstrap/kubeadm-join.sh",
+                    NODE_NAME=worker.name,
+                    ATTEMPTS=JOIN_ATTEMPTS,
+                    NODE_INSTANCE_ID=ids[0],
+                    CLUSTER_ID=ids[1],
+                )
+            ),
             stdin=join_config,
             secret_output=True,
-            delete=delete_hooks.reset_node(),
             after=[wait_for_cloud_init(run, worker), token],
         )
     )
     # Created after the join, so deleted before it: on scale-down the control plane drains and deletes
-    # the Node first, then the worker resets, then its instance goes.
+    # the Node, resets the machine if it answers, then the instance goes.
     return run.run(
         Step(
             f"{worker.name}-registered",
             control_plane,
-            render(
-                "bootstrap/wait-for-node.sh", NODE_NAME=worker.name, TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS
+            identity.apply(
+                lambda ids: render(
+                    "bootstrap/wait-for-node.sh",
+                    NODE_NAME=worker.name,
+                    TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS,
+                    NODE_INSTANCE_ID=ids[0],
+                    CLUSTER_ID=ids[1],
+                )
             ),
-            delete=delete_hooks.remove_node(worker.name),
+            stdin=ssh_private_key,  # for the delete hook's reset over SSH
+            secret_output=True,
+            delete=delete_hooks.remove_node(worker.name, worker.private_ip),
             after=[joined],
         )
     )

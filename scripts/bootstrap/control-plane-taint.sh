@@ -5,6 +5,8 @@ set -euo pipefail
 
 : "${NODE_NAME:?control-plane node}"
 : "${TAINT_ACTION:?remove or restore}"
+# Named here so that a rebuilt cluster runs this step again.
+: "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
 
 readonly TAINT=node-role.kubernetes.io/control-plane:NoSchedule

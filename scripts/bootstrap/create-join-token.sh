@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
-# Mints a short-lived bootstrap token for one worker and prints only the token.
+# Mints a short-lived bootstrap token for one worker and prints only the token. A Node object of the
+# same name left by a replaced machine (another address) is drained and deleted first, so the new
+# machine can join under its name.
 set -euo pipefail
 
 : "${NODE_NAME:?worker the token is for}"
+: "${NODE_IP:?private address of the current machine of the worker}"
 : "${TOKEN_TTL:?lifetime, e.g. 4h}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
 
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+registered_address() {
+  kubectl get node "$NODE_NAME" -o jsonpath='{.status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null
+}
+
+remove_node_of_a_replaced_machine() {
+  local address
+  address=$(registered_address) || return 0
+  if [[ -n "$address" && "$address" != "$NODE_IP" ]]; then
+    echo "$NODE_NAME is registered at $address, a machine that was replaced; removing that Node" >&2
+    kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force --timeout=120s >&2 ||
+      echo "draining the old $NODE_NAME did not finish; deleting it anyway" >&2
+    kubectl delete node "$NODE_NAME" --ignore-not-found >&2
+  fi
+}
+
 main() {
-  kubeadm token create --ttl "$TOKEN_TTL" --description "kubeadm-aws join of $NODE_NAME" \
-    --kubeconfig "$ADMIN_KUBECONFIG"
+  remove_node_of_a_replaced_machine
+  kubeadm token create --ttl "$TOKEN_TTL" --description "kubeadm-aws join of $NODE_NAME"
 }
 
 main "$@"

@@ -64,14 +64,14 @@ refuse_another_pod_network() {
 }
 
 main() {
-  local manifest
   refuse_another_pod_network
-  manifest=$(mktemp --suffix=.yaml)
-  trap 'rm -f "$manifest"' EXIT
-  curl -fsSL --retry 5 "$MANIFEST_URL" -o "$manifest"
-  verify_sha256 "$manifest" "$MANIFEST_SHA256" "$MANIFEST_URL"
-  configure_manifest "$manifest"
-  kubectl apply -f "$manifest"
+  # Not local: the EXIT trap runs after main has returned.
+  manifest_file=$(mktemp --suffix=.yaml)
+  trap 'rm -f "$manifest_file"' EXIT
+  curl -fsSL --retry 5 "$MANIFEST_URL" -o "$manifest_file"
+  verify_sha256 "$manifest_file" "$MANIFEST_SHA256" "$MANIFEST_URL"
+  configure_manifest "$manifest_file"
+  kubectl apply -f "$manifest_file"
 }
 
 main "$@"

@@ -1,37 +1,47 @@
 #!/usr/bin/env bash
-# Initialises the control plane with the cluster CA the program generated and a kubeadm
-# configuration file. The CA private key arrives on standard input, never on the command line.
-# On a node already initialised with the same configuration it changes nothing.
+# Initialises the control plane with the keys the program keeps in its stack (cluster CA, front-proxy
+# CA, etcd CA, service-account key pair), which arrive on standard input, never on a command line.
+#
+# Whether the node is already done is decided by the cluster's identity, not by a file existing: a node
+# running a cluster of the stack's CA is left as it is (a changed pod or service range, or another
+# Kubernetes minor, is refused); a node of another CA is refused; leftovers of a failed attempt are
+# reset first. A failed kubeadm init resets the node before failing, so the next pulumi up retries.
+# Prints one line on standard output, cluster-id=<UID of kube-system>, which names this cluster.
 set -euo pipefail
 
 : "${NODE_NAME:?Kubernetes name of this node}"
 : "${LOGIN_USER:?OS user that gets a kubeconfig for kubectl}"
 : "${KUBEADM_CONFIG:?kubeadm configuration (YAML)}"
-: "${CA_CERT:?cluster CA certificate (PEM)}"
+: "${KUBERNETES_MINOR:?Kubernetes minor the cluster runs, e.g. 1.36}"
+: "${POD_CIDR:?pod range the cluster must have}"
+: "${SERVICE_CIDR:?service range the cluster must have}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig kubeadm init writes}"
 : "${KUBERNETES_PKI_DIR:?where kubeadm keeps the cluster certificates}"
 
 readonly STATE_DIR=/etc/kubeadm-aws
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
-readonly FINGERPRINT_FILE="$STATE_DIR/init.sha256"
-readonly LOG_FILE=/var/log/kubeadm-aws/init.log
+readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/init.log}"
+readonly API_READY_TIMEOUT_SECONDS=300
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
 
-desired_fingerprint() {
-  printf '%s\n%s\n' "$KUBEADM_CONFIG" "$CA_CERT" | sha256sum | cut -d' ' -f1
+# fresh, ours (a cluster of the stack's CA), foreign (another CA) or leftovers (a failed attempt).
+# NODE_ROOT, empty on a node, lets a test point the look for leftovers at a folder of its own.
+cluster_state() {
+  local admin_kubeconfig="$1" pki_dir="$2" desired_ca="$3" root="${NODE_ROOT:-}"
+  if [[ -f "$admin_kubeconfig" ]]; then
+    if cmp -s "$pki_dir/ca.crt" "$desired_ca"; then echo ours; else echo foreign; fi
+  elif compgen -G "$root/etc/kubernetes/manifests/*.yaml" >/dev/null || [[ -d "$root/var/lib/etcd/member" ]]; then
+    echo leftovers
+  else
+    echo fresh
+  fi
 }
 
-install_cluster_ca() {
-  local ca_key="$1"
-  install -d -m 0755 "$KUBERNETES_PKI_DIR"
-  printf '%s\n' "$CA_CERT" >"$KUBERNETES_PKI_DIR/ca.crt"
-  install -m 0600 /dev/null "$KUBERNETES_PKI_DIR/ca.key"
-  printf '%s\n' "$ca_key" >"$KUBERNETES_PKI_DIR/ca.key"
-}
-
-# Writes the configuration pinned to the exact version of the kubeadm installed on this node, so the
-# control plane never runs a newer patch than its kubelet.
+# The configuration pinned to the exact version of the kubeadm installed on this node, so the control
+# plane never runs a newer patch than its kubelet.
 write_config() {
   local file="$1"
   install -d -m 0700 "$(dirname "$file")"
@@ -42,22 +52,50 @@ write_config() {
 run_kubeadm_init() {
   install -d -m 0700 "$(dirname "$LOG_FILE")"
   if ! kubeadm init --config "$CONFIG_FILE" >"$LOG_FILE" 2>&1; then
-    echo "kubeadm init failed on $NODE_NAME; the end of $LOG_FILE:" >&2
-    tail -n 40 "$LOG_FILE" | redact_tokens >&2
+    {
+      echo "kubeadm init failed on $NODE_NAME; the node was reset so that the next pulumi up retries."
+      echo "The end of $LOG_FILE:"
+      tail -n 40 "$LOG_FILE" | redact_tokens
+    } >&2
+    reset_node
     return 1
   fi
-  desired_fingerprint >"$FINGERPRINT_FILE"
-  echo "kubeadm init finished on $NODE_NAME"
+  echo "kubeadm init finished on $NODE_NAME" >&2
 }
 
-refuse_changed_configuration() {
-  local fingerprint_file="$1"
-  if [[ "$(cat "$fingerprint_file" 2>/dev/null)" != "$(desired_fingerprint)" ]]; then
-    echo "$NODE_NAME was initialised with another kubeadm configuration or CA, which kubeadm cannot" \
-      "change in place. Replace the control plane instead (pulumi up --replace on its instance)." >&2
+wait_for_api_server() {
+  local deadline=$((SECONDS + API_READY_TIMEOUT_SECONDS))
+  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get --raw=/readyz >/dev/null 2>&1; do
+    if ((SECONDS >= deadline)); then
+      echo "the API server on $NODE_NAME did not answer within ${API_READY_TIMEOUT_SECONDS}s" >&2
+      return 1
+    fi
+    sleep 5
+  done
+}
+
+# The value of one field of the live ClusterConfiguration, e.g. podSubnet.
+live_setting() {
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" -n kube-system get configmap kubeadm-config \
+    -o jsonpath='{.data.ClusterConfiguration}' | sed -nE "s/^[[:space:]]*$1:[[:space:]]*\"?([^\"]*)\"?$/\1/p"
+}
+
+# kubeadm cannot change a live cluster's ranges, and a new minor is an upgrade, not an init.
+refuse_what_kubeadm_cannot_change() {
+  local pods services version
+  pods=$(live_setting podSubnet)
+  services=$(live_setting serviceSubnet)
+  version=$(live_setting kubernetesVersion)
+  if [[ "$pods" != "$POD_CIDR" || "$services" != "$SERVICE_CIDR" ]]; then
+    echo "the cluster runs pod range $pods and service range $services; kubeadm cannot change them to" \
+      "podCidr $POD_CIDR and serviceCidr $SERVICE_CIDR. Set them back, or build a new cluster (another stack)." >&2
     return 1
   fi
-  echo "$NODE_NAME is already initialised with this configuration"
+  if [[ "$version" != "v$KUBERNETES_MINOR."* ]]; then
+    echo "the cluster runs Kubernetes $version; kubernetesVersion $KUBERNETES_MINOR needs an upgrade, which" \
+      "this program does not do yet. Set kubernetesVersion back to the cluster's minor." >&2
+    return 1
+  fi
 }
 
 give_kubectl_to() {
@@ -67,17 +105,38 @@ give_kubectl_to() {
   install -m 0600 -o "$user" -g "$user" "$ADMIN_KUBECONFIG" "$home/.kube/config"
 }
 
+print_cluster_id() {
+  echo "cluster-id=$(kubectl --kubeconfig "$ADMIN_KUBECONFIG" get namespace kube-system -o jsonpath='{.metadata.uid}')"
+}
+
 main() {
-  local ca_key
-  ca_key=$(cat)
-  if [[ -f "$ADMIN_KUBECONFIG" ]]; then
-    refuse_changed_configuration "$FINGERPRINT_FILE"
-  else
-    install_cluster_ca "$ca_key"
-    write_config "$CONFIG_FILE"
-    run_kubeadm_init
-  fi
+  # Not local: the EXIT trap runs after main has returned.
+  keys_dir=$(mktemp -d)
+  trap 'rm -rf "$keys_dir"' EXIT
+  unpack_pki_bundle "$keys_dir"
+  case "$(cluster_state "$ADMIN_KUBECONFIG" "$KUBERNETES_PKI_DIR" "$keys_dir/ca.crt")" in
+    ours)
+      echo "$NODE_NAME already runs this cluster" >&2
+      wait_for_api_server
+      refuse_what_kubeadm_cannot_change
+      ;;
+    foreign)
+      echo "$NODE_NAME runs a cluster of another CA than the stack's; refusing to touch it." \
+        "Replace the node (make replace-node NODE=$NODE_NAME) to build it anew." >&2
+      return 1
+      ;;
+    leftovers)
+      echo "$NODE_NAME holds leftovers of a failed kubeadm init; resetting it first" >&2
+      reset_node
+      ;&
+    fresh)
+      install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
+      write_config "$CONFIG_FILE"
+      run_kubeadm_init
+      ;;
+  esac
   give_kubectl_to "$LOGIN_USER"
+  print_cluster_id
 }
 
 main "$@"

@@ -3,11 +3,10 @@
 # Running it on a node that was never joined, or twice, is harmless.
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
+
 main() {
-  if command -v kubeadm >/dev/null; then
-    kubeadm reset --force
-  fi
-  rm -rf /etc/cni/net.d
+  reset_node
   echo "$(hostname) reset"
 }
 

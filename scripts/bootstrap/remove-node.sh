@@ -1,21 +1,48 @@
 #!/usr/bin/env bash
-# Drains a worker and deletes it from the cluster, on the control plane, before the worker goes.
-# A node that is already gone is fine.
+# Removes a worker from the cluster before its instance goes, on the control plane: drains it (bounded),
+# deletes its Node object, then resets the machine over SSH if it answers within a short wait. A
+# machine that is already gone is skipped with a message; the SSH key arrives on standard input.
 set -euo pipefail
 
 : "${NODE_NAME:?node to remove}"
+: "${NODE_IP:?private address of the machine of the node}"
+: "${LOGIN_USER:?user to log in to the node as}"
+: "${RESET_SCRIPT:?script that resets a node}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+
+readonly DRAIN_TIMEOUT_SECONDS=120
+readonly RESET_TIMEOUT_SECONDS="${RESET_TIMEOUT_SECONDS:-60}"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
-main() {
+remove_from_cluster() {
   if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
     echo "$NODE_NAME is not in the cluster"
     return 0
   fi
-  kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force --timeout=300s ||
-    echo "draining $NODE_NAME did not finish; deleting it anyway" >&2
+  kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force \
+    --timeout="${DRAIN_TIMEOUT_SECONDS}s" || echo "draining $NODE_NAME did not finish; deleting it anyway" >&2
   kubectl delete node "$NODE_NAME" --ignore-not-found
+}
+
+reset_over_ssh() {
+  local key="$1"
+  timeout "$RESET_TIMEOUT_SECONDS" ssh -i "$key" -o BatchMode=yes -o ConnectTimeout=10 \
+    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+    "$LOGIN_USER@$NODE_IP" 'sudo bash -s' <<<"$RESET_SCRIPT"
+}
+
+main() {
+  # Not local: the EXIT trap runs after main has returned.
+  key_file=$(mktemp)
+  trap 'rm -f "$key_file"' EXIT
+  chmod 0600 "$key_file"
+  cat >"$key_file"
+  remove_from_cluster
+  if ! reset_over_ssh "$key_file"; then
+    echo "skipped resetting $NODE_NAME at $NODE_IP: it did not answer within ${RESET_TIMEOUT_SECONDS}s" \
+      "(its instance is being removed anyway)"
+  fi
 }
 
 main "$@"

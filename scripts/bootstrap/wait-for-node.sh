@@ -4,6 +4,9 @@ set -euo pipefail
 
 : "${NODE_NAME:?node to wait for}"
 : "${TIMEOUT_SECONDS:?how long to wait}"
+# Named here so that a replaced instance or a rebuilt cluster runs this step again.
+: "${NODE_INSTANCE_ID:?EC2 instance of the node}"
+: "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"

@@ -10,6 +10,8 @@ readonly SOURCE_LIST=/etc/apt/sources.list.d/docker.list
 readonly PIN_FILE=/etc/apt/preferences.d/containerd
 readonly CONFIG_FILE=/etc/containerd/config.toml
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+
 add_docker_repository() {
   local codename arch
   codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
@@ -22,8 +24,8 @@ add_docker_repository() {
 }
 
 install_containerd() {
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd.io
+  apt_update
+  apt_get install -y -q containerd.io
   apt-mark hold containerd.io >/dev/null
   require_version_line "$(dpkg-query -W -f='${Version}' containerd.io)"
 }

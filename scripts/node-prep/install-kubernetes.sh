@@ -9,9 +9,11 @@ readonly KEYRING=/etc/apt/keyrings/kubernetes-apt-keyring.gpg
 readonly SOURCE_LIST=/etc/apt/sources.list.d/kubernetes.list
 readonly REPOSITORY="https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/"
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+
 add_kubernetes_repository() {
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q apt-transport-https ca-certificates curl gpg
+  apt_update
+  apt_get install -y -q apt-transport-https ca-certificates curl gpg
   install -d -m 0755 /etc/apt/keyrings
   curl -fsSL --retry 5 "${REPOSITORY}Release.key" | gpg --dearmor --yes -o "$KEYRING"
   chmod a+r "$KEYRING"
@@ -19,8 +21,8 @@ add_kubernetes_repository() {
 }
 
 install_kubernetes_packages() {
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q kubelet kubeadm kubectl
+  apt_update
+  apt_get install -y -q kubelet kubeadm kubectl
   apt-mark hold kubelet kubeadm kubectl >/dev/null
 }
 

@@ -1,0 +1,186 @@
+"""scripts/bootstrap/kubeadm-init.sh, run by bash: the keys it unpacks from stdin, how it decides a
+node is already done (the cluster's CA, not a file), what it refuses on a live cluster, and that a
+failed init resets the node. kubeadm and kubectl are stand-ins; the script's own decisions are real."""
+
+import base64
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from components import pki
+from tests.shell import run_function, stand_in
+
+SCRIPT = "bootstrap/kubeadm-init.sh"
+CA = "-----BEGIN CERTIFICATE-----\nMIIB-the-stacks-ca\n-----END CERTIFICATE-----\n"
+
+
+def variables(tmp_path: Path, **overrides) -> dict:
+    return {
+        "NODE_NAME": "lab-control-plane",
+        "LOGIN_USER": "ubuntu",
+        "KUBEADM_CONFIG": "kind: ClusterConfiguration\nkubernetesVersion: stable-1.36\n",
+        "KUBERNETES_MINOR": "1.36",
+        "POD_CIDR": "10.244.0.0/16",
+        "SERVICE_CIDR": "10.96.0.0/12",
+        "ADMIN_KUBECONFIG": str(tmp_path / "admin.conf"),
+        "KUBERNETES_PKI_DIR": str(tmp_path / "pki"),
+        "NODE_ROOT": str(tmp_path / "root"),
+        "LOG_FILE": str(tmp_path / "init.log"),
+        "CALLS": str(tmp_path / "calls.log"),
+        **overrides,
+    }
+
+
+def bundle(files: dict[str, tuple[str, str]]) -> str:
+    return pki.pki_bundle(files)
+
+
+KEYS = {
+    "ca.crt": ("0644", CA),
+    "ca.key": ("0600", "-----BEGIN RSA PRIVATE KEY-----\nca\n-----END RSA PRIVATE KEY-----\n"),
+    "etcd/ca.key": ("0600", "etcd-ca-key\n"),
+    "sa.pub": ("0644", "sa-pub\n"),
+}
+
+
+def run_with_stdin(call: str, stdin: str, **env) -> subprocess.CompletedProcess:
+    encoded = base64.b64encode(stdin.encode()).decode()
+    return run_function(SCRIPT, f"{{ {call}; }} < <(base64 -d <<<{encoded})", **env)
+
+
+# --- the keys on stdin ---------------------------------------------------------------------------
+
+
+def test_keys_are_unpacked_and_installed_with_their_modes(tmp_path):
+    env = variables(tmp_path)
+    call = f'd=$(mktemp -d) && unpack_pki_bundle "$d" && install_pki "$d" "{tmp_path}/pki"'
+    result = run_with_stdin(call, bundle(KEYS), **env)
+    assert result.returncode == 0, result.stderr
+    for path, (mode, text) in KEYS.items():
+        installed = tmp_path / "pki" / path
+        assert installed.read_text() == text
+        assert stat.S_IMODE(installed.stat().st_mode) == int(mode, 8), path
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["../../etc/shadow 0600 eA==", "ca.key 0777 eA==", "admin.conf 0600 eA==", "ca.crt"],
+    ids=["escape", "mode", "unknown-file", "no-mode"],
+)
+def test_an_unexpected_bundle_entry_is_refused(tmp_path, entry):
+    result = run_with_stdin(
+        'd=$(mktemp -d) && unpack_pki_bundle "$d"', bundle(KEYS) + entry + "\n", **variables(tmp_path)
+    )
+    assert result.returncode == 1 and "unexpected entry in the key bundle" in result.stderr
+
+
+def test_a_bundle_without_the_cluster_ca_is_refused(tmp_path):
+    result = run_with_stdin(
+        'd=$(mktemp -d) && unpack_pki_bundle "$d"', bundle({"sa.pub": ("0644", "x")}), **variables(tmp_path)
+    )
+    assert result.returncode == 1 and "holds no cluster CA" in result.stderr
+
+
+# --- already done is decided by the CA --------------------------------------------------------------
+
+
+def state(tmp_path: Path) -> str:
+    env = variables(tmp_path)
+    desired = tmp_path / "desired-ca.crt"
+    desired.write_text(CA)
+    result = run_function(
+        SCRIPT, f'cluster_state "{env["ADMIN_KUBECONFIG"]}" "{env["KUBERNETES_PKI_DIR"]}" "{desired}"', **env
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_a_node_with_nothing_is_fresh(tmp_path):
+    assert state(tmp_path) == "fresh"
+
+
+def test_a_node_running_the_stacks_ca_is_ours_and_another_ca_is_foreign(tmp_path):
+    (tmp_path / "admin.conf").write_text("kind: Config\n")
+    (tmp_path / "pki").mkdir()
+    (tmp_path / "pki" / "ca.crt").write_text(CA)
+    assert state(tmp_path) == "ours"
+    (tmp_path / "pki" / "ca.crt").write_text(CA.replace("the-stacks", "another"))
+    assert state(tmp_path) == "foreign"
+
+
+@pytest.mark.parametrize("leftover", ["etc/kubernetes/manifests/etcd.yaml", "var/lib/etcd/member/snap/db"])
+def test_files_of_a_failed_attempt_without_an_admin_kubeconfig_are_leftovers(tmp_path, leftover):
+    path = tmp_path / "root" / leftover
+    path.parent.mkdir(parents=True)
+    path.write_text("x")
+    assert state(tmp_path) == "leftovers"
+
+
+# --- what a live cluster refuses --------------------------------------------------------------------
+
+LIVE = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.36.4
+networking:
+  dnsDomain: cluster.local
+  podSubnet: 10.244.0.0/16
+  serviceSubnet: 10.96.0.0/12
+"""
+
+
+def refuse(tmp_path: Path, **overrides) -> subprocess.CompletedProcess:
+    path = stand_in(tmp_path / "bin", "kubectl", f"cat <<'EOF'\n{LIVE}EOF")
+    return run_function(SCRIPT, "refuse_what_kubeadm_cannot_change", **variables(tmp_path, PATH=path, **overrides))
+
+
+def test_the_same_ranges_and_minor_are_accepted(tmp_path):
+    assert refuse(tmp_path).returncode == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, said",
+    [
+        ({"POD_CIDR": "192.168.0.0/16"}, "kubeadm cannot change them to podCidr 192.168.0.0/16"),
+        ({"SERVICE_CIDR": "10.128.0.0/16"}, "serviceCidr 10.128.0.0/16"),
+        ({"KUBERNETES_MINOR": "1.37"}, "the cluster runs Kubernetes v1.36.4; kubernetesVersion 1.37 needs an upgrade"),
+    ],
+)
+def test_what_kubeadm_cannot_change_in_place_is_refused(tmp_path, overrides, said):
+    result = refuse(tmp_path, **overrides)
+    assert result.returncode == 1 and said in " ".join(result.stderr.split())
+
+
+# --- running kubeadm init -------------------------------------------------------------------------
+
+
+def test_init_config_is_pinned_to_the_installed_kubeadm(tmp_path):
+    config = tmp_path / "state" / "kubeadm-config.yaml"
+    path = stand_in(tmp_path / "bin", "kubeadm", '[ "$*" = "version -o short" ] && echo v1.36.4')
+    result = run_function(SCRIPT, f'write_config "{config}"', **variables(tmp_path, PATH=path))
+    assert result.returncode == 0, result.stderr
+    assert config.read_text().splitlines()[1] == "kubernetesVersion: v1.36.4"
+
+
+def test_a_failed_init_resets_the_node_so_the_next_run_retries(tmp_path):
+    leftovers = tmp_path / "root" / "etc" / "cni" / "net.d"
+    leftovers.mkdir(parents=True)
+    kubeadm = (
+        'case "$1" in init) echo "[bootstrap-token] Using token: 7f3k2a.0123456789abcdef"; '
+        'echo "error: preflight"; exit 1 ;; esac'
+    )
+    env = variables(tmp_path, PATH=stand_in(tmp_path / "bin", "kubeadm", kubeadm))
+    result = run_function(SCRIPT, "run_kubeadm_init", **env)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "kubeadm init failed on lab-control-plane; the node was reset so that the next pulumi up retries" in message
+    assert "error: preflight" in message and "0123456789abcdef" not in message
+    assert "kubeadm reset --force" in (tmp_path / "calls.log").read_text()
+    assert not leftovers.exists()
+
+
+def test_the_cluster_identity_is_the_only_line_on_stdout(tmp_path):
+    path = stand_in(tmp_path / "bin", "kubectl", "echo 3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa")
+    result = run_function(SCRIPT, "print_cluster_id", **variables(tmp_path, PATH=path))
+    assert result.stdout == "cluster-id=3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa\n"

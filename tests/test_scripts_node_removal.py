@@ -1,0 +1,81 @@
+"""Removing a worker's Node: the token step clears the Node a replaced machine left, and the scale-down
+hook drains and deletes the Node, then resets the machine only if it answers within a short wait. Run
+by bash with stand-ins for kubectl and ssh, which cannot reach a cluster or a machine here."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.shell import run_function, stand_in
+
+
+def kubectl_at(tmp_path: Path, registered_address: str | None) -> str:
+    """A kubectl whose cluster has the worker at `registered_address` (None: not registered)."""
+    lookup = f"echo {registered_address}" if registered_address else "exit 1"
+    return stand_in(tmp_path / "bin", "kubectl", f'case "$1" in get) {lookup} ;; esac')
+
+
+@pytest.mark.parametrize(
+    "registered, removed", [("10.0.0.5", True), ("10.0.0.9", False), (None, False)], ids=["replaced", "same", "new"]
+)
+def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path, registered, removed):
+    variables = {"NODE_NAME": "lab-worker-1", "NODE_IP": "10.0.0.9", "TOKEN_TTL": "4h", "ADMIN_KUBECONFIG": "k"}
+    result = run_function(
+        "bootstrap/create-join-token.sh",
+        "remove_node_of_a_replaced_machine",
+        **variables,
+        PATH=kubectl_at(tmp_path, registered),
+        CALLS=str(tmp_path / "calls.log"),
+    )
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "calls.log").read_text()
+    assert ("kubectl delete node lab-worker-1" in calls) is removed
+    assert ("kubectl drain lab-worker-1" in calls) is removed
+    assert result.stdout == ""  # stdout is the token, and nothing else
+
+
+def remove(tmp_path: Path, ssh_body: str, timeout: str = "60") -> tuple:
+    path = kubectl_at(tmp_path, "10.0.0.9")
+    stand_in(tmp_path / "bin", "ssh", ssh_body)
+    variables = {
+        "NODE_NAME": "lab-worker-1",
+        "NODE_IP": "10.0.0.9",
+        "LOGIN_USER": "ubuntu",
+        "RESET_SCRIPT": "#!/usr/bin/env bash\nkubeadm reset --force\n",
+        "ADMIN_KUBECONFIG": "k",
+        "RESET_TIMEOUT_SECONDS": timeout,
+        "CALLS": str(tmp_path / "calls.log"),
+        "PATH": path,
+    }
+    started = time.monotonic()
+    result = run_function("bootstrap/remove-node.sh", "main <<<'-----BEGIN OPENSSH PRIVATE KEY-----'", **variables)
+    return result, time.monotonic() - started, (tmp_path / "calls.log").read_text()
+
+
+def test_a_reachable_worker_is_drained_deleted_and_reset(tmp_path):
+    result, _, calls = remove(tmp_path, 'cat >"$(dirname "$CALLS")/reset-received"')
+    assert result.returncode == 0, result.stderr
+    lines = calls.splitlines()
+    drain = next(i for i, line in enumerate(lines) if line.startswith("kubectl drain lab-worker-1"))
+    delete = next(i for i, line in enumerate(lines) if line.startswith("kubectl delete node lab-worker-1"))
+    ssh = next(i for i, line in enumerate(lines) if line.startswith("ssh "))
+    assert drain < delete < ssh and "--timeout=120s" in lines[drain]
+    assert lines[ssh].endswith("ubuntu@10.0.0.9 sudo bash -s") and "ConnectTimeout=10" in lines[ssh]
+    assert (tmp_path / "reset-received").read_text().rstrip() == "#!/usr/bin/env bash\nkubeadm reset --force"
+    assert "skipped" not in result.stdout
+
+
+def test_a_worker_that_is_gone_is_still_removed_and_the_reset_is_skipped_in_time(tmp_path):
+    result, seconds, calls = remove(tmp_path, "sleep 30", timeout="2")
+    assert result.returncode == 0, result.stderr
+    assert "kubectl delete node lab-worker-1" in calls
+    assert "skipped resetting lab-worker-1 at 10.0.0.9: it did not answer within 2s" in " ".join(result.stdout.split())
+    assert seconds < 15
+
+
+def test_the_ssh_key_never_outlives_the_hook(tmp_path):
+    result, _, calls = remove(tmp_path, 'cp "${@: -4:1}" "$(dirname "$CALLS")/key-seen" 2>/dev/null; exit 1')
+    ssh_call = next(line for line in calls.splitlines() if line.startswith("ssh "))
+    key_path = ssh_call.split(" -i ", 1)[1].split(" ", 1)[0]
+    assert not Path(key_path).exists()
