@@ -5,9 +5,11 @@ VENV := .venv
 STACK ?= dev
 STACK_FILE := Pulumi.$(STACK).yaml
 CLOUD_INIT_DIR := $(CURDIR)/.cache/cloud-init
-CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/usr/lib/python3/dist-packages/cloudinit
+CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/.packages
+ETCD_DIR := $(CURDIR)/.cache/etcd
+ETCD_PACKAGES := $(ETCD_DIR)/.packages
 VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
-PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
+PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) ETCD_DIR=$(ETCD_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
 
 .DEFAULT_GOAL := help
 .PHONY: help tools aws stack up preview destroy outputs kubeconfig ssh rerun replace-node allow-my-address settings \
@@ -67,7 +69,7 @@ $(VENV)/.program: requirements.txt
 settings: $(VENV)/.program ## write Pulumi.yaml's config block and the README's settings table from components/settings.py
 	$(VENV)/bin/python -m components.settings_docs
 
-test: $(VENV)/.dev $(CLOUD_INIT_PACKAGE) vm-rootfs ## every test, the VM boot included (what CI runs)
+test: $(VENV)/.dev $(CLOUD_INIT_PACKAGE) $(ETCD_PACKAGES) vm-rootfs ## every test, the VM boot included (what CI runs)
 	$(PYTEST)
 
 test-fast: $(VENV)/.dev ## the tests that need no download and no VM, in seconds
@@ -85,8 +87,12 @@ policy/.venv: policy/requirements.txt
 	$(PYTHON) -m venv policy/.venv
 	policy/.venv/bin/pip install --quiet -r policy/requirements.txt
 
+# Real programs from Debian's current release: cloud-init's schema validator, and etcd for the backups.
 $(CLOUD_INIT_PACKAGE):
-	bash .ci/fetch-cloud-init.sh $(CLOUD_INIT_DIR)
+	bash .ci/fetch-debian-packages.sh $(CLOUD_INIT_DIR) cloud-init
+
+$(ETCD_PACKAGES):
+	bash .ci/fetch-debian-packages.sh $(ETCD_DIR) etcd-server etcd-client
 
 # The node-preparation VM test needs a Debian root file system, which only root can build.
 vm-rootfs:

@@ -3,11 +3,14 @@
 import pulumi
 
 from components import aws_lookups, settings
+from components.backups import EtcdBackups, EtcdBackupsArgs
 from components.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.facts import LOGIN_USER, UBUNTU_AMI_NAME_PATTERNS
+from components.iam import NodeRoles, NodeRolesArgs
 from components.keys import SshKeyPair, SshKeyPairArgs
 from components.network import Network, NetworkArgs
 from components.nodes import ClusterNodes, ClusterNodesArgs
+from components.phases.backups import BackupSchedule
 from components.pki import ClusterPki, ClusterPkiArgs
 from components.security import ClusterSecurityGroup, SecurityGroupArgs
 
@@ -31,6 +34,16 @@ security_group = ClusterSecurityGroup(
     "security",
     SecurityGroupArgs(cluster_name=cfg.cluster_name, vpc_id=network.vpc_id, allowed_cidrs=cfg.allowed_cidrs),
 )
+roles = NodeRoles("roles", NodeRolesArgs(cluster_name=cfg.cluster_name))
+backups = EtcdBackups(
+    "etcd-backups",
+    EtcdBackupsArgs(
+        cluster_name=cfg.cluster_name,
+        retention_days=cfg.etcd_backup_retention_days,
+        keep_on_destroy=cfg.keep_backups_on_destroy,
+        control_plane_role_name=roles.control_plane_role_name,
+    ),
+)
 nodes = ClusterNodes(
     "nodes",
     ClusterNodesArgs(
@@ -44,6 +57,7 @@ nodes = ClusterNodes(
         subnet_id=network.subnet_id,
         security_group_id=security_group.security_group_id,
         key_name=ssh_key.key_name,
+        control_plane_instance_profile=roles.control_plane_instance_profile,
     ),
 )
 pki = ClusterPki("pki", ClusterPkiArgs(cluster_name=cfg.cluster_name))
@@ -59,6 +73,12 @@ bootstrap = KubeadmBootstrap(
         workers=nodes.workers,
         credentials=pki.credentials,
         ssh_private_key=ssh_key.private_key_openssh,
+        backups=BackupSchedule(
+            bucket=backups.bucket_name,
+            prefix=backups.prefix,
+            region=aws.region,
+            interval_hours=cfg.etcd_backup_interval_hours,
+        ),
     ),
 )
 
@@ -83,3 +103,4 @@ pulumi.export("sshCommands", {n.name: ssh_command(n.public_ip) for n in [nodes.c
 pulumi.export("securityGroupId", security_group.security_group_id)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("subnetId", network.subnet_id)
+pulumi.export("etcdBackupBucket", backups.bucket_name)

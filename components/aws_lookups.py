@@ -33,6 +33,7 @@ class AwsFacts:
     control_plane_type: InstanceType
     worker_type: InstanceType
     availability_zone: str  # of the nodes' subnet; it offers both instance types
+    region: str  # the provider's region, where the stack builds
 
 
 def look_up(settings: Any) -> AwsFacts:
@@ -50,7 +51,8 @@ def look_up(settings: Any) -> AwsFacts:
     if settings.existing_vpc_id and not problems.messages:
         zone = _check_existing_network(problems, settings, zones)
     problems.raise_if_any()
-    return AwsFacts(control_plane, worker, zone)
+    region = aws.get_region()
+    return AwsFacts(control_plane, worker, zone, region.region or region.name)
 
 
 def _zones_offering(problems: Problems, instance_types: dict[str, str]) -> list[str]:

@@ -1,9 +1,9 @@
 """The kubeadm bootstrap chain: remote steps over SSH that turn prepared nodes into a Ready cluster.
 
     each node: wait for cloud-init
-    control plane: kubeadm init (cluster CA on stdin) ──> CNI
+    control plane: kubeadm init (the stack's keys on stdin) ──> CNI, etcd backups
                                     └─> per worker: join token ──> join (on the worker) ──> registered
-    control plane: readiness gate after the CNI and every registered worker ──> kubeconfig
+    control plane: readiness gate after those ──> kubeconfig
 
 The phases (components/phases/) list the steps; components/remote_steps.py builds each one.
 """
@@ -20,6 +20,7 @@ from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
 from components.phases import control_plane as control_plane_phase
 from components.phases import readiness, workers
+from components.phases.backups import BackupSchedule, schedule_etcd_backups
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials
 from components.remote_steps import StepRunner
@@ -36,6 +37,7 @@ class KubeadmBootstrapArgs:
     workers: Sequence[NodeInfo]
     credentials: ClusterCredentials
     ssh_private_key: pulumi.Input[str]
+    backups: BackupSchedule
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -71,7 +73,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         )
         cluster_id = control_plane_phase.cluster_id(init)
         before_ready = [
-            control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init)
+            control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init),
+            schedule_etcd_backups(run, control_plane, schedule=args.backups, after=init),
         ]
         if args.workers:
             before_ready += [

@@ -12,8 +12,17 @@ ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
 KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
 KUBERNETES_PKI_DIR = "/etc/kubernetes/pki"
 API_SERVER_PORT = 6443
-# Where cloud-init writes the node-preparation scripts.
+# Where cloud-init writes the node-preparation scripts, and steps install the control plane's tools.
 NODE_PREP_DIR = "/usr/local/lib/kubeadm-aws"
+# kubeadm's stacked etcd: its client endpoint on the control plane, and its data.
+ETCD_LOCAL_ENDPOINT = "https://127.0.0.1:2379"
+ETCD_DATA_DIR = "/var/lib/etcd"
+ETCD_PEER_PORT = 2380
+
+# --- etcd backups ----------------------------------------------------------------------------------
+# Snapshots go to s3://<bucket>/<prefix>/snapshots/<time>-<node>.db; the newest is also <prefix>/latest.db.
+BACKUP_PREFIX = "etcd"
+BACKUP_UNIT = "kubeadm-aws-etcd-backup"  # the systemd service and timer on the control plane
 
 # --- kubeadm ---------------------------------------------------------------------------------------
 # kubeadm's preflight refuses a control plane with fewer CPUs or less memory than this.

@@ -37,6 +37,7 @@ class ClusterNodesArgs:
     subnet_id: pulumi.Input[str]
     security_group_id: pulumi.Input[str]
     key_name: pulumi.Input[str]
+    control_plane_instance_profile: pulumi.Input[str]  # its role may write and read the etcd snapshots
 
 
 class ClusterNodes(pulumi.ComponentResource):
@@ -79,6 +80,7 @@ class ClusterNodes(pulumi.ComponentResource):
             self._ubuntu_ami(size.arch),
             # What AWS reported for the type, so the policy pack can check kubeadm's minimum.
             extra_tags={VCPUS_TAG: str(size.vcpus), MEMORY_TAG: str(size.memory_mib)},
+            instance_profile=self._args.control_plane_instance_profile,
         )
         association = aws.ec2.EipAssociation(
             f"{node_name}-eip",
@@ -119,6 +121,7 @@ class ClusterNodes(pulumi.ComponentResource):
         ami_id: pulumi.Input[str],
         extra_tags: dict[str, str] | None = None,
         keep: list[str] | None = None,
+        instance_profile: pulumi.Input[str] | None = None,
     ) -> aws.ec2.Instance:
         args = self._args
         tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
@@ -130,6 +133,7 @@ class ClusterNodes(pulumi.ComponentResource):
             vpc_security_group_ids=[args.security_group_id],
             associate_public_ip_address=True,
             key_name=args.key_name,
+            iam_instance_profile=instance_profile,
             user_data=render_user_data(role, args.kubernetes_minor, args.cluster_name),
             user_data_replace_on_change=True,
             # IMDSv2 only, and one network hop: pods (one hop further) cannot reach instance metadata.

@@ -99,6 +99,18 @@ class Ipv4Cidr:
 
 
 @dataclass(frozen=True)
+class Flag:
+    allowed: str = "true or false"
+    kind: str = "boolean"
+
+    def parse(self, raw: str) -> bool:
+        value = raw.strip().lower()
+        if value not in ("true", "false"):
+            raise Invalid(f"expected {self.allowed}")
+        return value == "true"
+
+
+@dataclass(frozen=True)
 class Ipv4CidrList:
     allowed: str = "a non-empty list of IPv4 CIDRs"
     kind: str = "array"
@@ -137,4 +149,6 @@ def as_text(kind: str, value: object) -> str:
     """A value as the Pulumi CLI stores it in a stack file: lists as JSON, the rest as text."""
     if kind == "array":
         return json.dumps(list(value))  # type: ignore[call-overload]
+    if kind == "boolean":
+        return "true" if value else "false"
     return "" if value is None else str(value)

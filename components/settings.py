@@ -24,6 +24,7 @@ from pulumi.runtime import config as runtime_config
 
 from components import facts, versions
 from components.setting_types import (
+    Flag,
     Invalid,
     Ipv4Cidr,
     Ipv4CidrList,
@@ -176,6 +177,28 @@ SETTINGS: tuple[Setting, ...] = (
         "Who may reach SSH (22), the API server (6443) and NodePorts. Open to the world, `pulumi up` "
         "warns; `make up` sets your address (/32) on its first run.",
         on_change="in place: the security group's rules are replaced",
+    ),
+    Setting(
+        "etcdBackupIntervalHours",
+        6,
+        WholeNumber(1, 168),
+        "Hours between etcd snapshots, which a systemd timer on the control plane takes and puts in the stack's "
+        "S3 bucket.",
+        on_change="in place: the timer is rewritten",
+    ),
+    Setting(
+        "etcdBackupRetentionDays",
+        7,
+        WholeNumber(1, 3650),
+        "Days an etcd snapshot is kept in the bucket before it expires (the newest is always kept).",
+        on_change="in place: the bucket's expiry rules change",
+    ),
+    Setting(
+        "keepBackupsOnDestroy",
+        False,
+        Flag(),
+        "Whether `pulumi destroy` leaves the snapshot bucket and its snapshots behind.",
+        on_change="in place: decides what the next `pulumi destroy` does with the bucket",
     ),
     Setting(
         "rootVolumeSize",

@@ -49,7 +49,7 @@ def pulumi_yaml(current: str) -> str:
 
 
 def _default_text(setting: Setting) -> str:
-    if isinstance(setting.default, list) or setting.default == "":
+    if isinstance(setting.default, (list, bool)) or setting.default == "":
         return f"`{json.dumps(setting.default)}`"
     return f"`{setting.default}`"
 

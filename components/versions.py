@@ -67,3 +67,20 @@ FLANNEL = Manifest(
     support_source="https://github.com/flannel-io/flannel/blob/v0.28.9/Documentation/kubernetes.md",
 )
 CNI_MANIFESTS = {"calico": CALICO, "flannel": FLANNEL}
+
+
+@dataclass(frozen=True)
+class ToolImage:
+    """A container image the control plane copies tools out of (it never runs as a container)."""
+
+    name: str
+    image: str  # pinned by tag
+    version: str  # what the tools report, checked before they are used
+
+
+# etcdctl and etcdutl for snapshots and restores, matching the etcd 3.6 line kubeadm runs for Kubernetes
+# 1.34 to 1.37. kubeadm's own etcd image has no etcdutl; the etcd project's image has both.
+ETCD_TOOLS = ToolImage(name="etcd tools", image="quay.io/coreos/etcd:v3.6.14", version="3.6.14")
+
+# The AWS CLI on the control plane (for the snapshot bucket), from its publisher's snap channel.
+AWS_CLI_SNAP_CHANNEL = "v2/stable"

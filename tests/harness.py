@@ -41,6 +41,7 @@ class Registration:
     deleted_with: str
     delete_before_replace: bool
     ignore_changes: list[str]
+    retain_on_delete: bool
     additional_secret_outputs: list[str]
     custom_timeouts: Any
     secret_inputs: set[str]  # input names the program passed as secrets
@@ -92,6 +93,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     deleted_with=request.deletedWith,
                     delete_before_replace=request.deleteBeforeReplace,
                     ignore_changes=list(request.ignoreChanges),
+                    retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     custom_timeouts=request.customTimeouts,
                     secret_inputs={k for k, v in raw_inputs.items() if is_secret(v)},

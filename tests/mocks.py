@@ -89,6 +89,18 @@ class ClusterMocks(pulumi.runtime.Mocks):
     def _aws_ec2_keyPair_KeyPair(self, name, inputs):
         return {"keyName": inputs.get("keyNamePrefix", "") + "generated"}
 
+    def _aws_s3_bucket_Bucket(self, name, inputs):
+        bucket = inputs.get("bucketPrefix", "") + "20261125000000000000000001"
+        return {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}", "region": REGION}
+
+    def _aws_iam_role_Role(self, name, inputs):
+        role = inputs.get("namePrefix", "") + "20261125000000000000000002"
+        return {"name": role, "arn": f"arn:aws:iam::123456789012:role/{role}"}
+
+    def _aws_iam_instanceProfile_InstanceProfile(self, name, inputs):
+        profile = inputs.get("namePrefix", "") + "20261125000000000000000003"
+        return {"name": profile, "arn": f"arn:aws:iam::123456789012:instance-profile/{profile}"}
+
     def _tls_index_privateKey_PrivateKey(self, name, inputs):
         algorithm = inputs.get("algorithm", "RSA")
         if algorithm == "ED25519":
@@ -148,6 +160,8 @@ class ClusterMocks(pulumi.runtime.Mocks):
     # --- invokes ---------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.invokes.append((args.token, dict(args.args)))
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"id": REGION, "name": REGION, "region": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com"}
         if args.token == "aws:ec2/getInstanceType:getInstanceType":
             instance_type = args.args["instanceType"]
             if instance_type not in INSTANCE_TYPES:

@@ -29,10 +29,10 @@ def test_outputs(default_run):
 
 def test_every_resource_belongs_to_a_component(default_run):
     top_level = {r.name for r in default_run.resources if r.parent.endswith("pulumi:pulumi:Stack::kubeadm-aws-dev")}
-    assert top_level == {"ssh", "network", "security", "nodes", "pki", "kubeadm"}
+    assert top_level == {"ssh", "network", "security", "roles", "etcd-backups", "nodes", "pki", "kubeadm"}
 
 
-COMPONENT_MODULES = ["keys", "network", "security", "nodes", "pki", "bootstrap"]
+COMPONENT_MODULES = ["keys", "network", "security", "iam", "backups", "nodes", "pki", "bootstrap"]
 
 
 @pytest.mark.parametrize("module", COMPONENT_MODULES)
@@ -54,7 +54,16 @@ def test_each_component_takes_its_own_args_and_reads_no_settings(module):
 
 
 def test_only_main_wires_components_together():
-    components = {"SshKeyPair", "Network", "ClusterSecurityGroup", "ClusterNodes", "ClusterPki", "KubeadmBootstrap"}
+    components = {
+        "SshKeyPair",
+        "Network",
+        "ClusterSecurityGroup",
+        "NodeRoles",
+        "EtcdBackups",
+        "ClusterNodes",
+        "ClusterPki",
+        "KubeadmBootstrap",
+    }
     for path in (ROOT / "components").rglob("*.py"):
         calls = {
             n.func.id

@@ -183,3 +183,14 @@ def pulumi_config(values: dict):
 
     pulumi.runtime.set_all_config({f"kubeadm-aws:{k}": v for k, v in values.items()})
     return pulumi.Config("kubeadm-aws")
+
+
+@pytest.mark.parametrize("value, parsed", [("true", True), ("False", False), ("TRUE", True)])
+def test_a_flag_is_true_or_false(value, parsed):
+    assert settings.load(pulumi_config({"keepBackupsOnDestroy": value})).keep_backups_on_destroy is parsed
+
+
+def test_anything_else_for_a_flag_is_refused():
+    assert_rejected(
+        ["kubeadm-aws:keepBackupsOnDestroy = 'yes' is invalid: expected true or false"], keepBackupsOnDestroy="yes"
+    )

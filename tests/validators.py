@@ -13,8 +13,9 @@ import pytest
 
 from tests.harness import ROOT
 
-# Where .ci/fetch-cloud-init.sh extracts Debian's cloud-init package (the Makefile passes it on).
+# Where .ci/fetch-debian-packages.sh extracts Debian's packages (the Makefile passes these on).
 CLOUD_INIT_DIR = Path(os.environ.get("CLOUD_INIT_DIR", ROOT / ".cache" / "cloud-init"))
+ETCD_DIR = Path(os.environ.get("ETCD_DIR", ROOT / ".cache" / "etcd"))
 
 
 def tool(name: str) -> str:
