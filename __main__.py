@@ -78,6 +78,7 @@ bootstrap = KubeadmBootstrap(
             prefix=backups.prefix,
             region=aws.region,
             interval_hours=cfg.etcd_backup_interval_hours,
+            access=backups.access,
         ),
     ),
 )

@@ -90,10 +90,12 @@ class EtcdBackups(pulumi.ComponentResource):
     Attributes:
         bucket_name: the bucket's name (the `etcdBackupBucket` output).
         prefix: the key prefix the snapshots are under.
+        access: the control plane's policy on the bucket; what uses the bucket waits for it.
     """
 
     bucket_name: pulumi.Output[str]
     prefix: str
+    access: aws.iam.RolePolicy
 
     def __init__(self, name: str, args: EtcdBackupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:EtcdBackups", name, None, opts)
@@ -137,7 +139,7 @@ class EtcdBackups(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[versioning])),
         )
         aws.s3.BucketPolicy(f"{name}-tls-only", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy), opts=child)
-        aws.iam.RolePolicy(
+        self.access = aws.iam.RolePolicy(
             f"{name}-control-plane-access",
             role=args.control_plane_role_name,
             policy=bucket.arn.apply(control_plane_policy),

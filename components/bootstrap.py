@@ -69,6 +69,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             pod_cidr=args.pod_cidr,
             service_cidr=args.service_cidr,
             credentials=args.credentials,
+            backups=args.backups,
             after=wait_for_cloud_init(run, control_plane),
         )
         cluster_id = control_plane_phase.cluster_id(init)

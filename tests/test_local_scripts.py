@@ -381,3 +381,32 @@ def test_make_up_without_the_pulumi_cli_creates_nothing(tmp_path):
     assert result.returncode != 0
     assert "missing: the Pulumi CLI" in result.stderr
     assert not (tmp_path / ".venv").exists() and not (tmp_path / "Pulumi.dev.yaml").exists()
+
+
+def replace_control_plane(tmp_path: Path, ssh_body: str) -> subprocess.CompletedProcess:
+    urn = f"{PREFIX}ClusterNodes$aws:ec2/instance:Instance::kubeadm-lab-control-plane"
+    state = json.dumps({"deployment": {"resources": [{"urn": urn, "type": "aws:ec2/instance:Instance"}]}})
+    pulumi = f"""case "$*" in
+  "stack export"*) echo '{state}' ;;
+  *nodeNames*) echo '["kubeadm-lab-control-plane", "kubeadm-lab-worker-1"]' ;;
+  *sshCommands*) echo '{json.dumps(SSH_COMMANDS)}' ;;
+  *sshPrivateKey*) echo key ;;
+esac"""
+    fake_command(tmp_path / "bin", "pulumi", pulumi)
+    fake_command(tmp_path / "bin", "ssh", ssh_body)
+    return run("replace.sh", "dev", "node", "kubeadm-lab-control-plane", cwd=tmp_path, bin_dir=tmp_path / "bin")
+
+
+def test_replacing_the_control_plane_takes_a_fresh_snapshot_first(tmp_path):
+    result = replace_control_plane(tmp_path, "true")
+    assert result.returncode == 0, result.stderr
+    log = calls(tmp_path)
+    ssh = next(i for i, line in enumerate(log) if line.startswith("ssh "))
+    up = next(i for i, line in enumerate(log) if line.startswith("pulumi up"))
+    assert ssh < up and log[ssh].endswith("ubuntu@198.51.100.10 sudo systemctl start kubeadm-aws-etcd-backup.service")
+
+
+def test_a_control_plane_that_does_not_answer_is_still_replaced_with_a_warning(tmp_path):
+    result = replace_control_plane(tmp_path, "exit 255")
+    assert result.returncode == 0
+    assert "could not take a fresh snapshot" in result.stderr and calls(tmp_path)[-1].startswith("pulumi up")

@@ -65,3 +65,15 @@ def test_cni_is_applied_from_its_pinned_manifest_and_hash(cni):
     assert variable(script, "MANIFEST_SHA256") == manifest.sha256
     assert variable(script, "POD_CIDR") == "10.244.0.0/16"
     assert script.index("verify_sha256 ") < script.index("kubectl apply")
+
+
+def test_a_new_control_plane_may_restore_the_newest_snapshot_of_the_stacks_bucket():
+    run = cluster()
+    init = run.named(f"{CP}-kubeadm-init")
+    script = script_of(init.inputs["create"])
+    assert variable(script, "BUCKET") == run.outputs["etcdBackupBucket"]
+    assert (variable(script, "PREFIX"), variable(script, "AWS_REGION")) == ("etcd", "ap-south-1")
+    assert variable(script, "NODE_IP") == run.outputs["controlPlanePrivateIp"]
+    assert variable(script, "ETCD_TOOLS_IMAGE") == versions.ETCD_TOOLS.image
+    # It waits for its permission on the bucket, or a new instance could not tell whether a snapshot exists.
+    assert run.named("etcd-backups-control-plane-access").urn in init.dependencies

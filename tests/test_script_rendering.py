@@ -86,7 +86,7 @@ def test_no_node_path_is_written_twice():
     for name in NODE_SCRIPTS:
         text = script_rendering.script_text(name)
         for value in script_rendering.NODE_FACTS.values():
-            assert value not in text, (name, value)
+            assert str(value) not in text, (name, value)
 
 
 def test_required_variables_fail_the_script_when_unset():

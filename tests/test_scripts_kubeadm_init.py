@@ -26,6 +26,15 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "SERVICE_CIDR": "10.96.0.0/12",
         "ADMIN_KUBECONFIG": str(tmp_path / "admin.conf"),
         "KUBERNETES_PKI_DIR": str(tmp_path / "pki"),
+        "NODE_IP": "10.0.0.10",
+        "BUCKET": "lab-etcd-backups",
+        "PREFIX": "etcd",
+        "AWS_REGION": "ap-south-1",
+        "ETCD_DATA_DIR": str(tmp_path / "root" / "var" / "lib" / "etcd"),
+        "ETCD_PEER_PORT": "2380",
+        "ETCD_TOOLS_IMAGE": "quay.io/coreos/etcd:v3.6.14",
+        "ETCD_TOOLS_VERSION": "3.6.14",
+        "AWS_CLI_CHANNEL": "v2/stable",
         "NODE_ROOT": str(tmp_path / "root"),
         "LOG_FILE": str(tmp_path / "init.log"),
         "CALLS": str(tmp_path / "calls.log"),
@@ -171,7 +180,7 @@ def test_a_failed_init_resets_the_node_so_the_next_run_retries(tmp_path):
         'echo "error: preflight"; exit 1 ;; esac'
     )
     env = variables(tmp_path, PATH=stand_in(tmp_path / "bin", "kubeadm", kubeadm))
-    result = run_function(SCRIPT, "run_kubeadm_init", **env)
+    result = run_function(SCRIPT, "run_kubeadm_init no", **env)
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
     assert "kubeadm init failed on lab-control-plane; the node was reset so that the next pulumi up retries" in message

@@ -21,6 +21,7 @@ class BackupSchedule:
     prefix: str
     region: str
     interval_hours: int
+    access: pulumi.Resource  # the control plane's permission on the bucket: steps that use it wait for it
 
 
 def backup_script(node_name: str, schedule: BackupSchedule, bucket: str) -> str:
@@ -50,5 +51,12 @@ def schedule_etcd_backups(
         )
     )
     return run.run(
-        Step(f"{node.name}-etcd-backups", node, script, triggers=[node.instance.id], after=[after], timeout="20m")
+        Step(
+            f"{node.name}-etcd-backups",
+            node,
+            script,
+            triggers=[node.instance.id],
+            after=[after, schedule.access],
+            timeout="20m",
+        )
     )

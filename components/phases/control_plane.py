@@ -9,6 +9,7 @@ from pulumi_command import remote
 from components import delete_hooks, kubeadm_config, versions
 from components.facts import LOGIN_USER
 from components.nodes import NodeInfo
+from components.phases.backups import BackupSchedule
 from components.pki import ClusterCredentials
 from components.remote_steps import Step, StepRunner
 from components.script_rendering import render
@@ -23,11 +24,13 @@ def kubeadm_init(
     pod_cidr: str,
     service_cidr: str,
     credentials: ClusterCredentials,
+    backups: BackupSchedule,
     after: remote.Command,
 ) -> remote.Command:
-    """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. Its output is the
-    cluster's identity (`cluster_id`)."""
-    script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns).apply(
+    """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. A new control plane
+    restores etcd from the newest snapshot first, if there is one. Its output is the cluster's identity
+    (`cluster_id`)."""
+    script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns, backups.bucket).apply(
         lambda args: render(
             "bootstrap/kubeadm-init.sh",
             NODE_NAME=node.name,
@@ -45,6 +48,13 @@ def kubeadm_init(
             KUBERNETES_MINOR=kubernetes_minor,
             POD_CIDR=pod_cidr,
             SERVICE_CIDR=service_cidr,
+            NODE_IP=args[0],
+            BUCKET=args[3],
+            PREFIX=backups.prefix,
+            AWS_REGION=backups.region,
+            ETCD_TOOLS_IMAGE=versions.ETCD_TOOLS.image,
+            ETCD_TOOLS_VERSION=versions.ETCD_TOOLS.version,
+            AWS_CLI_CHANNEL=versions.AWS_CLI_SNAP_CHANNEL,
         )
     )
     return run.run(
@@ -55,7 +65,7 @@ def kubeadm_init(
             stdin=credentials.control_plane_keys,
             triggers=[node.instance.id],
             secret_output=True,
-            after=[after],
+            after=[after, backups.access],
         )
     )
 

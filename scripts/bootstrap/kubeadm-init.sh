@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Initialises the control plane with the keys the program keeps in its stack (cluster CA, front-proxy
 # CA, etcd CA, service-account key pair), which arrive on standard input, never on a command line.
+# A new control plane first restores etcd from the newest snapshot in the stack's bucket, if there is
+# one: the cluster's objects survive and its workers come back; without one it builds a new cluster.
 #
 # Whether the node is already done is decided by the cluster's identity, not by a file existing: a node
 # running a cluster of the stack's CA is left as it is (a changed pod or service range, or another
@@ -17,23 +19,38 @@ set -euo pipefail
 : "${SERVICE_CIDR:?service range the cluster must have}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig kubeadm init writes}"
 : "${KUBERNETES_PKI_DIR:?where kubeadm keeps the cluster certificates}"
+: "${NODE_IP:?private address of this node}"
+: "${BUCKET:?S3 bucket of the etcd snapshots}"
+: "${PREFIX:?key prefix of the snapshots in the bucket}"
+: "${AWS_REGION:?region of the bucket}"
+: "${ETCD_DATA_DIR:?data directory of the local etcd}"
+: "${ETCD_PEER_PORT:?peer port of etcd}"
+: "${ETCD_TOOLS_IMAGE:?image etcdctl and etcdutl are copied from}"
+: "${ETCD_TOOLS_VERSION:?version they must report}"
+: "${AWS_CLI_CHANNEL:?snap channel of the AWS CLI}"
 
 readonly STATE_DIR=/etc/kubeadm-aws
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/init.log}"
 readonly API_READY_TIMEOUT_SECONDS=300
+readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
+readonly SNAPSHOT_RETRY_SECONDS="${SNAPSHOT_RETRY_SECONDS:-15}"
+readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-snapshot.sh"
 
 # fresh, ours (a cluster of the stack's CA), foreign (another CA) or leftovers (a failed attempt).
-# NODE_ROOT, empty on a node, lets a test point the look for leftovers at a folder of its own.
+# NODE_ROOT, empty on a node, lets a test point the look for manifests at a folder of its own.
 cluster_state() {
   local admin_kubeconfig="$1" pki_dir="$2" desired_ca="$3" root="${NODE_ROOT:-}"
   if [[ -f "$admin_kubeconfig" ]]; then
     if cmp -s "$pki_dir/ca.crt" "$desired_ca"; then echo ours; else echo foreign; fi
-  elif compgen -G "$root/etc/kubernetes/manifests/*.yaml" >/dev/null || [[ -d "$root/var/lib/etcd/member" ]]; then
+  elif compgen -G "$root/etc/kubernetes/manifests/*.yaml" >/dev/null || [[ -d "$ETCD_DATA_DIR/member" ]]; then
     echo leftovers
   else
     echo fresh
@@ -49,9 +66,52 @@ write_config() {
     sed -E "s/^kubernetesVersion: .*/kubernetesVersion: $(kubeadm version -o short)/" >"$file"
 }
 
+# Sets snapshot_state to present or none; fails when the bucket cannot be asked (a new instance's
+# role can take a minute to work), rather than build a new cluster over one a snapshot would save.
+find_newest_snapshot() {
+  local attempt status
+  for ((attempt = 1; attempt <= SNAPSHOT_CHECK_ATTEMPTS; attempt++)); do
+    status=0
+    s3_has_object "$BUCKET" "$PREFIX/latest.db" || status=$?
+    case "$status" in
+      0) snapshot_state=present && return 0 ;;
+      3) snapshot_state=none && return 0 ;;
+    esac
+    echo "could not ask s3://$BUCKET for snapshots (attempt $attempt of $SNAPSHOT_CHECK_ATTEMPTS)" >&2
+    if ((attempt < SNAPSHOT_CHECK_ATTEMPTS)); then
+      sleep "$SNAPSHOT_RETRY_SECONDS"
+    fi
+  done
+  echo "could not tell whether s3://$BUCKET/$PREFIX/latest.db exists; not building a new cluster" >&2
+  return 1
+}
+
+# Restores etcd's data directory from the newest snapshot, for this node as its only member. Sets
+# restored to yes, or to no when there is no snapshot.
+restore_newest_snapshot() {
+  restored=no
+  ensure_aws_cli "$AWS_CLI_CHANNEL"
+  find_newest_snapshot
+  if [[ "$snapshot_state" == none ]]; then
+    echo "no etcd snapshot in s3://$BUCKET/$PREFIX/: building a new cluster" >&2
+    return 0
+  fi
+  ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
+  s3_download "s3://$BUCKET/$PREFIX/latest.db" "$keys_dir/latest.db"
+  rm -rf "$ETCD_DATA_DIR"
+  restore_snapshot "$keys_dir/latest.db" "$ETCD_DATA_DIR" "$NODE_NAME" "https://$NODE_IP:$ETCD_PEER_PORT"
+  echo "restored etcd from s3://$BUCKET/$PREFIX/latest.db" >&2
+  restored=yes
+}
+
 run_kubeadm_init() {
+  local restored="$1" extra=()
+  if [[ "$restored" == yes ]]; then
+    # The data directory holds the restored cluster, which kubeadm's preflight would refuse.
+    extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+  fi
   install -d -m 0700 "$(dirname "$LOG_FILE")"
-  if ! kubeadm init --config "$CONFIG_FILE" >"$LOG_FILE" 2>&1; then
+  if ! kubeadm init --config "$CONFIG_FILE" "${extra[@]}" >"$LOG_FILE" 2>&1; then
     {
       echo "kubeadm init failed on $NODE_NAME; the node was reset so that the next pulumi up retries."
       echo "The end of $LOG_FILE:"
@@ -132,7 +192,8 @@ main() {
     fresh)
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
       write_config "$CONFIG_FILE"
-      run_kubeadm_init
+      restore_newest_snapshot
+      run_kubeadm_init "$restored"
       ;;
   esac
   give_kubectl_to "$LOGIN_USER"

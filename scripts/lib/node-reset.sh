@@ -7,6 +7,7 @@ reset_node() {
   if command -v kubeadm >/dev/null; then
     kubeadm reset --force >/dev/null 2>&1 || kubeadm reset --force
   fi
+  # /var/lib/etcd too: kubeadm reset finds etcd's data only through a manifest a failed init may lack.
   rm -rf "$root/etc/cni/net.d" "$root/var/lib/cni" "$root/var/lib/calico" "$root/run/flannel" "$root/var/lib/etcd"
   for link in cni0 flannel.1 vxlan.calico tunl0; do
     ip link delete "$link" >/dev/null 2>&1 || true

@@ -11,15 +11,21 @@ s3_copy() {
   aws s3 cp "$from" "$to" --region "$AWS_REGION" --only-show-errors
 }
 
-# Returns 0 with the object in FILE, 3 when there is no such object, 1 on any other failure.
 s3_download() {
-  local url="$1" file="$2" output
-  if output=$(aws s3 cp "$url" "$file" --region "$AWS_REGION" --only-show-errors 2>&1); then
+  local url="$1" file="$2"
+  aws s3 cp "$url" "$file" --region "$AWS_REGION" --only-show-errors
+}
+
+# Whether BUCKET holds KEY: 0 yes, 3 no, 1 when the bucket could not be asked. It lists the key's
+# prefix, which the control plane's role may do, so a missing key is a definite no, never a 403.
+s3_has_object() {
+  local bucket="$1" key="$2" keys
+  if ! keys=$(aws s3api list-objects-v2 --bucket "$bucket" --prefix "$key" --query 'Contents[].Key' \
+    --output text --region "$AWS_REGION"); then
+    return 1
+  fi
+  if grep -qxF "$key" <<<"${keys//$'\t'/$'\n'}"; then
     return 0
   fi
-  if [[ "$output" == *"(404)"* || "$output" == *"Not Found"* || "$output" == *NoSuchKey* ]]; then
-    return 3
-  fi
-  echo "$output" >&2
-  return 1
+  return 3
 }

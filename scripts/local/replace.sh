@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Replaces one resource of the stack by name, with pulumi up --replace: a remote step (it runs again,
 # and the steps after it too) or a node (a new instance with the current image and user data; its
-# steps follow it).
+# steps follow it). Before the control plane is replaced, a fresh etcd snapshot is taken if it still
+# answers, since the new one restores the newest snapshot.
 # Usage: replace.sh STACK step|node NAME   (NAME as pulumi up shows it, e.g. kubeadm-lab-worker-1)
 set -euo pipefail
 
@@ -14,6 +15,22 @@ for resource in json.load(sys.stdin)["deployment"].get("resources") or []:
     if resource["type"] == os.environ["TYPE"]:
         print(resource["urn"])
 '
+}
+
+readonly BACKUP_SERVICE=kubeadm-aws-etcd-backup.service
+
+control_plane_of() {
+  local stack="$1"
+  pulumi stack output nodeNames --json --stack "$stack" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0])'
+}
+
+snapshot_before_replacing() {
+  local stack="$1"
+  echo "taking a fresh etcd snapshot on the control plane before it is replaced"
+  if ! bash "$(dirname "$0")/ssh-node.sh" "$stack" "$(control_plane_of "$stack")" sudo systemctl start "$BACKUP_SERVICE"; then
+    echo "could not take a fresh snapshot (the control plane does not answer?): the new control plane restores" \
+      "the newest one in the bucket, up to etcdBackupIntervalHours old" >&2
+  fi
 }
 
 main() {
@@ -32,6 +49,9 @@ main() {
     echo "name a $kind of stack $stack: $variable=<name>, one of:" >&2
     sed 's/.*:://' <<<"$urns" | sort >&2
     return 1
+  fi
+  if [[ "$kind" == node && "$name" == "$(control_plane_of "$stack")" ]]; then
+    snapshot_before_replacing "$stack"
   fi
   pulumi up --stack "$stack" --replace "$urn"
 }
