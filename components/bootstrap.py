@@ -1,8 +1,9 @@
 """The kubeadm bootstrap chain: remote steps over SSH that turn prepared nodes into a Ready cluster.
 
     each node: wait for cloud-init
-    control plane: kubeadm init (the stack's keys on stdin) ──> CNI, etcd backups
+    control plane: kubeadm init (the stack's keys on stdin) ──> CNI, etcd backups ──> upgrade (to the minor)
                                     └─> per worker: join token ──> join (on the worker) ──> registered
+    per worker, in turn: drain ──> upgrade (on the worker) ──> uncordon
     control plane: readiness gate after those ──> kubeconfig
 
 The phases (components/phases/) list the steps; components/remote_steps.py builds each one.
@@ -19,7 +20,7 @@ from pulumi_command import remote
 from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
 from components.phases import control_plane as control_plane_phase
-from components.phases import readiness, workers
+from components.phases import readiness, upgrades, workers
 from components.phases.backups import BackupSchedule, schedule_etcd_backups
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials
@@ -73,12 +74,18 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             after=wait_for_cloud_init(run, control_plane),
         )
         cluster_id = control_plane_phase.cluster_id(init)
+        backups = schedule_etcd_backups(run, control_plane, schedule=args.backups, after=init)
+        # Before anything joins: a node created at a new minor joins a control plane already there.
+        control_plane_ready = upgrades.upgrade_control_plane(
+            run, control_plane, target_minor=args.kubernetes_minor, after=[init, backups]
+        )
         before_ready = [
             control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init),
-            schedule_etcd_backups(run, control_plane, schedule=args.backups, after=init),
+            backups,
+            control_plane_ready,
         ]
         if args.workers:
-            before_ready += [
+            registered = [
                 workers.join(
                     run,
                     worker,
@@ -86,10 +93,18 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                     credentials=args.credentials,
                     cluster_id=cluster_id,
                     ssh_private_key=args.ssh_private_key,
-                    after=init,
+                    after=control_plane_ready,
                 )
                 for worker in args.workers
             ]
+            before_ready += upgrades.upgrade_workers_in_turn(
+                run,
+                args.workers,
+                control_plane=control_plane,
+                target_minor=args.kubernetes_minor,
+                joined=registered,
+                after=[control_plane_ready],
+            )
         else:
             before_ready.append(
                 control_plane_phase.allow_workloads(run, control_plane, cluster_id=cluster_id, after=init)

@@ -119,7 +119,8 @@ SETTINGS: tuple[Setting, ...] = (
         versions.DEFAULT_KUBERNETES_MINOR,
         OneOf(versions.SUPPORTED_KUBERNETES_MINORS),
         "Kubernetes minor version; new nodes get its newest patch release.",
-        on_change="refused on a live cluster by the kubeadm-init step: in-place upgrades are not there yet",
+        on_change="one minor up: upgraded in place (an etcd snapshot, the control plane, then the workers one at "
+        "a time); skipping a minor or going down is refused before anything changes",
     ),
     Setting(
         "podCidr",

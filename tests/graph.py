@@ -36,9 +36,9 @@ def depends_on(run: ProgramRun, resource, name: str) -> bool:
     return False
 
 
-def chain_depth(run: ProgramRun) -> int:
-    """The longest path of command resources, each waiting for the one before it."""
-    by_name = commands(run)
+def chain_depth(run: ProgramRun, only: set[str] | None = None) -> int:
+    """The longest path of command resources (of `only`, when given), each waiting for the one before it."""
+    by_name = {name: r for name, r in commands(run).items() if only is None or name in only}
 
     @functools.cache
     def depth(name):

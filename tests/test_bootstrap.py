@@ -74,8 +74,26 @@ def test_readiness_gate_waits_for_the_cni_and_every_worker():
     assert gate.inputs["triggers"] == [f"{CP}-id", "kubeadm-lab-worker-1-id", "kubeadm-lab-worker-2-id", CLUSTER_ID]
 
 
-def test_chain_depth_does_not_grow_with_workers():
-    assert chain_depth(cluster(workers=1)) == chain_depth(cluster(workers=6)) == 6
+UPGRADE_STEPS = ("-upgrade", "-drain-for-upgrade", "-uncordon-after-upgrade")
+
+
+def test_bringing_a_cluster_up_does_not_take_longer_with_more_workers():
+    def bootstrap_depth(run):
+        bootstrap = {n for n in commands(run) if not n.endswith(UPGRADE_STEPS)}
+        return chain_depth(run, only=bootstrap)
+
+    assert bootstrap_depth(cluster(workers=1)) == bootstrap_depth(cluster(workers=6)) == 7
+
+
+def test_workers_are_upgraded_one_at_a_time_in_order():
+    run = cluster(workers=3)
+    for n in (1, 2):
+        this_done = f"kubeadm-lab-worker-{n}-uncordon-after-upgrade"
+        next_drain = run.named(f"kubeadm-lab-worker-{n + 1}-drain-for-upgrade")
+        assert depends_on(run, next_drain, this_done)
+        assert not depends_on(run, run.named(this_done), next_drain.name)
+    # Three steps a worker, in a row: the whole chain grows by exactly that.
+    assert chain_depth(cluster(workers=6)) - chain_depth(cluster(workers=1)) == 3 * 5
 
 
 def test_kubeconfig_output_waits_for_the_readiness_gate():

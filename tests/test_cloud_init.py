@@ -85,7 +85,8 @@ def test_scripts_carry_the_pinned_versions(rendered, role):
     kubernetes = files[f"{NODE_PREP_DIR}/install-kubernetes.sh"]["content"]
     containerd = files[f"{NODE_PREP_DIR}/install-containerd.sh"]["content"]
     assert f"\nKUBERNETES_MINOR={versions.DEFAULT_KUBERNETES_MINOR}\n" in kubernetes
-    assert "https://pkgs.k8s.io/core:/stable:/v${KUBERNETES_MINOR}/deb/" in kubernetes
+    assert 'echo "https://pkgs.k8s.io/core:/stable:/v$minor/deb/"' in kubernetes
+    assert 'use_kubernetes_repository "$KUBERNETES_MINOR"' in kubernetes
     assert f"\nCONTAINERD_LINE={versions.CONTAINERD_LINE}\n" in containerd
 
 

@@ -21,7 +21,6 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "NODE_NAME": "lab-control-plane",
         "LOGIN_USER": "ubuntu",
         "KUBEADM_CONFIG": "kind: ClusterConfiguration\nkubernetesVersion: stable-1.36\n",
-        "KUBERNETES_MINOR": "1.36",
         "POD_CIDR": "10.244.0.0/16",
         "SERVICE_CIDR": "10.96.0.0/12",
         "ADMIN_KUBECONFIG": str(tmp_path / "admin.conf"),
@@ -153,7 +152,6 @@ def test_the_same_ranges_and_minor_are_accepted(tmp_path):
     [
         ({"POD_CIDR": "192.168.0.0/16"}, "kubeadm cannot change them to podCidr 192.168.0.0/16"),
         ({"SERVICE_CIDR": "10.128.0.0/16"}, "serviceCidr 10.128.0.0/16"),
-        ({"KUBERNETES_MINOR": "1.37"}, "the cluster runs Kubernetes v1.36.4; kubernetesVersion 1.37 needs an upgrade"),
     ],
 )
 def test_what_kubeadm_cannot_change_in_place_is_refused(tmp_path, overrides, said):

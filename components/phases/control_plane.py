@@ -45,7 +45,6 @@ def kubeadm_init(
                 pod_cidr=pod_cidr,
                 service_cidr=service_cidr,
             ),
-            KUBERNETES_MINOR=kubernetes_minor,
             POD_CIDR=pod_cidr,
             SERVICE_CIDR=service_cidr,
             NODE_IP=args[0],

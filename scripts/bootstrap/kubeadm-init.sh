@@ -5,8 +5,8 @@
 # one: the cluster's objects survive and its workers come back; without one it builds a new cluster.
 #
 # Whether the node is already done is decided by the cluster's identity, not by a file existing: a node
-# running a cluster of the stack's CA is left as it is (a changed pod or service range, or another
-# Kubernetes minor, is refused); a node of another CA is refused; leftovers of a failed attempt are
+# running a cluster of the stack's CA is left as it is (a changed pod or service range is refused;
+# a new minor is the upgrade step's); a node of another CA is refused; leftovers of a failed attempt are
 # reset first. A failed kubeadm init resets the node before failing, so the next pulumi up retries.
 # Prints one line on standard output, cluster-id=<UID of kube-system>, which names this cluster.
 set -euo pipefail
@@ -14,7 +14,6 @@ set -euo pipefail
 : "${NODE_NAME:?Kubernetes name of this node}"
 : "${LOGIN_USER:?OS user that gets a kubeconfig for kubectl}"
 : "${KUBEADM_CONFIG:?kubeadm configuration (YAML)}"
-: "${KUBERNETES_MINOR:?Kubernetes minor the cluster runs, e.g. 1.36}"
 : "${POD_CIDR:?pod range the cluster must have}"
 : "${SERVICE_CIDR:?service range the cluster must have}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig kubeadm init writes}"
@@ -140,20 +139,14 @@ live_setting() {
     -o jsonpath='{.data.ClusterConfiguration}' | sed -nE "s/^[[:space:]]*$1:[[:space:]]*\"?([^\"]*)\"?$/\1/p"
 }
 
-# kubeadm cannot change a live cluster's ranges, and a new minor is an upgrade, not an init.
+# kubeadm cannot change a live cluster's pod and service ranges.
 refuse_what_kubeadm_cannot_change() {
-  local pods services version
+  local pods services
   pods=$(live_setting podSubnet)
   services=$(live_setting serviceSubnet)
-  version=$(live_setting kubernetesVersion)
   if [[ "$pods" != "$POD_CIDR" || "$services" != "$SERVICE_CIDR" ]]; then
     echo "the cluster runs pod range $pods and service range $services; kubeadm cannot change them to" \
       "podCidr $POD_CIDR and serviceCidr $SERVICE_CIDR. Set them back, or build a new cluster (another stack)." >&2
-    return 1
-  fi
-  if [[ "$version" != "v$KUBERNETES_MINOR."* ]]; then
-    echo "the cluster runs Kubernetes $version; kubernetesVersion $KUBERNETES_MINOR needs an upgrade, which" \
-      "this program does not do yet. Set kubernetesVersion back to the cluster's minor." >&2
     return 1
   fi
 }

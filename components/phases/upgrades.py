@@ -1,0 +1,93 @@
+"""Upgrades by one Kubernetes minor, in place: the control plane first (an etcd snapshot, then
+`kubeadm upgrade apply`), then the workers one at a time (drain, `kubeadm upgrade node`, uncordon,
+Ready). Every step is keyed by the target minor, so a new `kubernetesVersion` runs them again; at the
+target minor they change nothing, so a node created at the new minor passes straight through."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+from pulumi_command import remote
+
+from components.facts import BACKUP_UNIT
+from components.nodes import NodeInfo
+from components.remote_steps import Step, StepRunner
+from components.script_rendering import render
+
+UPGRADE_TIMEOUT = "40m"
+
+
+def upgrade_control_plane(
+    run: StepRunner, node: NodeInfo, *, target_minor: str, after: Sequence[pulumi.Resource]
+) -> remote.Command:
+    script = render(
+        "bootstrap/upgrade-control-plane.sh", NODE_NAME=node.name, TARGET_MINOR=target_minor, BACKUP_UNIT=BACKUP_UNIT
+    )
+    return run.run(
+        Step(
+            f"{node.name}-upgrade",
+            node,
+            script,
+            triggers=[node.instance.id, target_minor],
+            after=after,
+            timeout=UPGRADE_TIMEOUT,
+        )
+    )
+
+
+def upgrade_worker(
+    run: StepRunner, worker: NodeInfo, *, control_plane: NodeInfo, target_minor: str, after: Sequence[pulumi.Resource]
+) -> remote.Command:
+    """Drain on the control plane, upgrade on the worker, uncordon on the control plane; returns the last."""
+    triggers = [worker.instance.id, target_minor]
+    variables = {"NODE_NAME": worker.name, "TARGET_MINOR": target_minor}
+    drain = run.run(
+        Step(
+            f"{worker.name}-drain-for-upgrade",
+            control_plane,
+            render("bootstrap/drain-for-upgrade.sh", **variables),
+            triggers=triggers,
+            after=after,
+        )
+    )
+    upgrade = run.run(
+        Step(
+            f"{worker.name}-upgrade",
+            worker,
+            render("bootstrap/upgrade-node.sh", **variables),
+            triggers=triggers,
+            after=[drain],
+            timeout=UPGRADE_TIMEOUT,
+        )
+    )
+    return run.run(
+        Step(
+            f"{worker.name}-uncordon-after-upgrade",
+            control_plane,
+            render("bootstrap/uncordon-after-upgrade.sh", **variables),
+            triggers=triggers,
+            after=[upgrade],
+        )
+    )
+
+
+def upgrade_workers_in_turn(
+    run: StepRunner,
+    workers: Sequence[NodeInfo],
+    *,
+    control_plane: NodeInfo,
+    target_minor: str,
+    joined: Sequence[pulumi.Resource],
+    after: Sequence[pulumi.Resource],
+) -> list[remote.Command]:
+    """Worker n+1 waits for worker n to be back; each waits for its own join."""
+    done: list[remote.Command] = []
+    for worker, worker_joined in zip(workers, joined, strict=True):
+        previous = done[-1:] or list(after)
+        done.append(
+            upgrade_worker(
+                run, worker, control_plane=control_plane, target_minor=target_minor, after=[*previous, worker_joined]
+            )
+        )
+    return done
