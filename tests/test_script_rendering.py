@@ -114,3 +114,13 @@ def test_an_exit_trap_never_names_a_local_variable(name):
 def test_an_exit_trap_on_a_local_variable_really_fails_the_script():
     script = "set -euo pipefail\nmain() { local m; m=$(mktemp); trap 'rm -f \"$m\"' EXIT; }\nmain\n"
     assert subprocess.run(["bash", "-c", script], capture_output=True).returncode == 1
+
+
+@pytest.mark.parametrize("name", NODE_SCRIPTS)
+def test_every_apt_call_waits_for_the_dpkg_lock(name):
+    # A booting Ubuntu's unattended-upgrades holds the lock; apt_get, apt_update and apt_mark
+    # (scripts/lib/apt.sh) wait for it instead of failing.
+    code = [line for line in script_rendering.script_text(name).splitlines() if not line.lstrip().startswith("#")]
+    assert not [line for line in code if re.search(r"\bapt-(get|mark)\b", line)], name
+    lib = (SCRIPTS_DIR / "lib" / "apt.sh").read_text()
+    assert lib.count("DPkg::Lock::Timeout=600") == 2

@@ -1,9 +1,14 @@
 # shellcheck shell=bash
-# apt-get that waits for the dpkg lock (unattended-upgrades holds it while an Ubuntu node boots) instead
-# of failing, and an update that retries while another apt holds the package lists' lock, which has no
-# timeout option of its own.
+# apt-get and apt-mark that wait for the dpkg lock (unattended-upgrades holds it while an Ubuntu node
+# boots) instead of failing, and an update that retries while another apt holds the package lists'
+# lock, which has no timeout option of its own.
 apt_get() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 "$@"
+}
+
+# Holding a package writes dpkg's selections, under the same lock.
+apt_mark() {
+  apt-mark -o DPkg::Lock::Timeout=600 "$@"
 }
 
 apt_update() {

@@ -22,9 +22,9 @@ use_kubernetes_repository() {
 
 # The newest patch the repository has of each package, held again afterwards.
 install_held() {
-  apt-mark unhold "$@" >/dev/null
+  apt_mark unhold "$@" >/dev/null
   apt_get install -y -q "$@"
-  apt-mark hold "$@" >/dev/null
+  apt_mark hold "$@" >/dev/null
 }
 
 # 1.36 of v1.36.4 (kubeadm, kubectl) or of 1.36.4-1.1 (a package version).

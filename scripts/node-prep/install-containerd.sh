@@ -26,7 +26,7 @@ add_docker_repository() {
 install_containerd() {
   apt_update
   apt_get install -y -q containerd.io
-  apt-mark hold containerd.io >/dev/null
+  apt_mark hold containerd.io >/dev/null
   require_version_line "$(dpkg-query -W -f='${Version}' containerd.io)"
 }
 
