@@ -16,16 +16,14 @@ CALICO_SNIPPET = """\
 """
 
 
+def cni_env(cni: str, pod_cidr: str = "10.244.0.0/16") -> dict:
+    return {"CNI": cni, "MANIFEST_URL": "u", "MANIFEST_SHA256": "s", "POD_CIDR": pod_cidr, "ADMIN_KUBECONFIG": "k"}
+
+
 def test_calico_pool_is_set_to_the_pod_cidr_once(tmp_path: Path):
     manifest = tmp_path / "calico.yaml"
     manifest.write_text(CALICO_SNIPPET)
-    env = {
-        "CNI": "calico",
-        "MANIFEST_URL": "u",
-        "MANIFEST_SHA256": "s",
-        "POD_CIDR": "10.244.0.0/16",
-        "ADMIN_KUBECONFIG": "k",
-    }
+    env = cni_env("calico", "10.244.0.0/16")
     for _ in range(2):
         result = run_function("bootstrap/install-cni.sh", f'set_calico_pool "{manifest}"', **env)
         assert result.returncode == 0, result.stderr
@@ -38,13 +36,7 @@ def test_calico_pool_is_set_to_the_pod_cidr_once(tmp_path: Path):
 def test_calico_manifest_without_the_pool_setting_fails(tmp_path: Path):
     manifest = tmp_path / "calico.yaml"
     manifest.write_text("kind: DaemonSet\n")
-    env = {
-        "CNI": "calico",
-        "MANIFEST_URL": "u",
-        "MANIFEST_SHA256": "s",
-        "POD_CIDR": "10.244.0.0/16",
-        "ADMIN_KUBECONFIG": "k",
-    }
+    env = cni_env("calico", "10.244.0.0/16")
     assert run_function("bootstrap/install-cni.sh", f'set_calico_pool "{manifest}"', **env).returncode != 0
 
 
@@ -53,13 +45,7 @@ def test_flannel_network_is_set_to_the_pod_cidr(tmp_path: Path):
     manifest.write_text(
         '  net-conf.json: |\n    {\n      "Network": "10.244.0.0/16",\n      "EnableNFTables": false,\n'
     )
-    env = {
-        "CNI": "flannel",
-        "MANIFEST_URL": "u",
-        "MANIFEST_SHA256": "s",
-        "POD_CIDR": "172.20.0.0/16",
-        "ADMIN_KUBECONFIG": "k",
-    }
+    env = cni_env("flannel", "172.20.0.0/16")
     for _ in range(2):
         result = run_function("bootstrap/install-cni.sh", f'set_flannel_network "{manifest}"', **env)
         assert result.returncode == 0, result.stderr

@@ -132,57 +132,31 @@ def test_a_refused_upgrade_changes_nothing(tmp_path):
 # --- a worker ---------------------------------------------------------------------------------------
 
 
-def test_a_worker_is_drained_only_when_it_is_behind(tmp_path):
-    path = stand_in(tmp_path / "bin", "kubectl", kubectl("v1.37.2", "v1.36.4"))
-    result, calls = run_script(
-        tmp_path,
-        "bootstrap/drain-for-upgrade.sh",
-        "main",
-        NODE_NAME="w1",
-        TARGET_MINOR="1.37",
-        ADMIN_KUBECONFIG="k",
-        PATH=path,
-    )
+def drain(tmp_path: Path, kubectl_body: str, **extra):
+    path = stand_in(tmp_path / "bin", "kubectl", kubectl_body)
+    variables = {"NODE_NAME": "w1", "TARGET_MINOR": "1.37", "ADMIN_KUBECONFIG": "k", "PATH": path, **extra}
+    return run_script(tmp_path, "bootstrap/drain-for-upgrade.sh", "main", **variables)
+
+
+def test_a_worker_behind_is_drained_honouring_disruption_budgets(tmp_path):
+    result, calls = drain(tmp_path, kubectl("v1.37.2", "v1.36.4"))
     assert result.returncode == 0, result.stderr
     assert "kubectl annotate node w1 --overwrite kubeadm-aws/drained-for-upgrade=1.37" in calls
-    assert any(
-        c.startswith("kubectl drain w1 --ignore-daemonsets --delete-emptydir-data --timeout=300s") for c in calls
-    )
-    assert not any("--disable-eviction" in c or "--force" in c for c in calls)  # PodDisruptionBudgets hold
+    drains = [c for c in calls if c.startswith("kubectl drain w1")]
+    assert drains == ["kubectl drain w1 --ignore-daemonsets --delete-emptydir-data --timeout=300s"]
 
-    path = stand_in(tmp_path / "bin2", "kubectl", kubectl("v1.37.2", "v1.37.2"))
-    result, calls = run_script(
-        tmp_path / "bin2",
-        "bootstrap/drain-for-upgrade.sh",
-        "main",
-        NODE_NAME="w1",
-        TARGET_MINOR="1.37",
-        ADMIN_KUBECONFIG="k",
-        PATH=path,
-    )
-    assert result.returncode == 0 and not any("drain" in c for c in calls)
+
+def test_a_worker_at_the_target_is_not_drained(tmp_path):
+    result, calls = drain(tmp_path, kubectl("v1.37.2", "v1.37.2"))
+    assert result.returncode == 0 and not any("drain" in c or "annotate" in c for c in calls)
 
 
 def test_a_drain_a_disruption_budget_holds_up_fails_before_the_worker_changes(tmp_path):
-    body = kubectl("v1.37.2", "v1.36.4").replace(
-        "esac",
-        '  drain*) echo "Cannot evict pod as it would violate the pod\'s disruption budget" >&2; exit 1 ;;\nesac',
-    )
-    path = stand_in(tmp_path / "bin", "kubectl", body)
-    result, _ = run_script(
-        tmp_path,
-        "bootstrap/drain-for-upgrade.sh",
-        "main",
-        NODE_NAME="w1",
-        TARGET_MINOR="1.37",
-        ADMIN_KUBECONFIG="k",
-        PATH=path,
-        DRAIN_TIMEOUT_SECONDS="1",
-    )
+    refusing = '  drain*) echo "Cannot evict pod as it would violate the disruption budget" >&2; exit 1 ;;\nesac'
+    result, _ = drain(tmp_path, kubectl("v1.37.2", "v1.36.4").replace("esac", refusing), DRAIN_TIMEOUT_SECONDS="1")
     assert result.returncode == 1
-    assert "a PodDisruptionBudget may not allow it (kubectl get pdb -A). Nothing on w1 was upgraded" in " ".join(
-        result.stderr.split()
-    )
+    message = " ".join(result.stderr.split())
+    assert "a PodDisruptionBudget may not allow it (kubectl get pdb -A). Nothing on w1 was upgraded" in message
 
 
 def test_a_worker_upgrades_its_kubeadm_then_the_node_then_its_kubelet(tmp_path):
