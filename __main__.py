@@ -28,13 +28,19 @@ network = Network(
         subnet_cidr=settings.subnet_cidr_of(cfg.vpc_cidr),
         existing_vpc_id=cfg.existing_vpc_id,
         existing_subnet_id=cfg.existing_subnet_id,
+        aws_integration=cfg.aws_integration,
     ),
 )
 security_group = ClusterSecurityGroup(
     "security",
-    SecurityGroupArgs(cluster_name=cfg.cluster_name, vpc_id=network.vpc_id, allowed_cidrs=cfg.allowed_cidrs),
+    SecurityGroupArgs(
+        cluster_name=cfg.cluster_name,
+        vpc_id=network.vpc_id,
+        allowed_cidrs=cfg.allowed_cidrs,
+        aws_integration=cfg.aws_integration,
+    ),
 )
-roles = NodeRoles("roles", NodeRolesArgs(cluster_name=cfg.cluster_name))
+roles = NodeRoles("roles", NodeRolesArgs(cluster_name=cfg.cluster_name, aws_integration=cfg.aws_integration))
 backups = EtcdBackups(
     "etcd-backups",
     EtcdBackupsArgs(
@@ -58,6 +64,8 @@ nodes = ClusterNodes(
         security_group_id=security_group.security_group_id,
         key_name=ssh_key.key_name,
         control_plane_instance_profile=roles.control_plane_instance_profile,
+        worker_instance_profile=roles.worker_instance_profile,
+        aws_integration=cfg.aws_integration,
     ),
 )
 pki = ClusterPki("pki", ClusterPkiArgs(cluster_name=cfg.cluster_name))
@@ -80,6 +88,7 @@ bootstrap = KubeadmBootstrap(
             interval_hours=cfg.etcd_backup_interval_hours,
             access=backups.access,
         ),
+        aws_integration=cfg.aws_integration,
     ),
 )
 

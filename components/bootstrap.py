@@ -19,8 +19,8 @@ from pulumi_command import remote
 
 from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
+from components.phases import addons, readiness, upgrades, workers
 from components.phases import control_plane as control_plane_phase
-from components.phases import readiness, upgrades, workers
 from components.phases.backups import BackupSchedule, schedule_etcd_backups
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials
@@ -39,6 +39,7 @@ class KubeadmBootstrapArgs:
     credentials: ClusterCredentials
     ssh_private_key: pulumi.Input[str]
     backups: BackupSchedule
+    aws_integration: bool = False  # the cloud controller, the EBS CSI driver and a default StorageClass
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -71,6 +72,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             service_cidr=args.service_cidr,
             credentials=args.credentials,
             backups=args.backups,
+            aws_integration=args.aws_integration,
             after=wait_for_cloud_init(run, control_plane),
         )
         cluster_id = control_plane_phase.cluster_id(init)
@@ -79,11 +81,16 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         control_plane_ready = upgrades.upgrade_control_plane(
             run, control_plane, target_minor=args.kubernetes_minor, after=[init, backups]
         )
-        before_ready = [
-            control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init),
-            backups,
-            control_plane_ready,
-        ]
+        cni = control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init)
+        before_ready = [cni, backups, control_plane_ready]
+        if args.aws_integration:
+            before_ready += addons.install_aws_addons(
+                run,
+                control_plane,
+                cluster_name=args.cluster_name,
+                kubernetes_minor=args.kubernetes_minor,
+                after=[cni, control_plane_ready],
+            )
         if args.workers:
             registered = [
                 workers.join(
@@ -93,6 +100,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                     credentials=args.credentials,
                     cluster_id=cluster_id,
                     ssh_private_key=args.ssh_private_key,
+                    aws_integration=args.aws_integration,
                     after=control_plane_ready,
                 )
                 for worker in args.workers

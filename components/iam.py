@@ -1,6 +1,6 @@
-"""Who the nodes are to AWS: an IAM role and instance profile for the control plane. Components that
-give the control plane access to something (the etcd snapshot bucket) attach their own least-privilege
-policy to this role."""
+"""Who the nodes are to AWS: an IAM role and instance profile for the control plane and, with AWS
+integration, for the workers. Each permission is a least-privilege inline policy: the add-ons' ones here
+(components/aws_policies.py), the snapshot bucket's in components/backups.py."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components import aws_policies
 from components.tags import cluster_tags
 
 EC2_TRUST_POLICY = json.dumps(
@@ -23,36 +24,53 @@ EC2_TRUST_POLICY = json.dumps(
 @dataclass(frozen=True)
 class NodeRolesArgs:
     cluster_name: str
+    # The cloud controller and the EBS CSI controller run on the control plane; workers get the node
+    # policy those projects document.
+    aws_integration: bool = False
 
 
 class NodeRoles(pulumi.ComponentResource):
-    """The control plane's role, with no permission of its own.
+    """The nodes' roles.
 
     Attributes:
-        control_plane_role_name: the role's name, for policies to attach to.
-        control_plane_instance_profile: the instance profile's name, for the instance.
+        control_plane_role_name: the control plane's role, for policies to attach to.
+        control_plane_instance_profile: its instance profile's name, for the instance.
+        worker_instance_profile: the workers' instance profile's name, or None without AWS integration.
     """
 
     control_plane_role_name: pulumi.Output[str]
     control_plane_instance_profile: pulumi.Output[str]
+    worker_instance_profile: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: NodeRolesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:NodeRoles", name, None, opts)
+        role, profile = self._role(name, args.cluster_name, "control-plane", "cp")
+        self.control_plane_role_name = role.name
+        self.control_plane_instance_profile = profile.name
+        self.worker_instance_profile = None
+        if args.aws_integration:
+            self._policy(f"{name}-cloud-controller", role, aws_policies.cloud_controller_policy())
+            self._policy(f"{name}-ebs-csi-controller", role, aws_policies.ebs_csi_controller_policy())
+            worker_role, worker_profile = self._role(name, args.cluster_name, "workers", "wk")
+            self._policy(f"{name}-workers-node", worker_role, aws_policies.node_policy())
+            self.worker_instance_profile = worker_profile.name
+        self.register_outputs({"control_plane_role_name": self.control_plane_role_name})
+
+    def _role(self, name: str, cluster_name: str, who: str, short: str) -> tuple[aws.iam.Role, aws.iam.InstanceProfile]:
         child = pulumi.ResourceOptions(parent=self)
         # IAM name prefixes may be 38 characters at most.
-        prefix = f"{args.cluster_name[:24]}-cp-"
-        tags = cluster_tags(args.cluster_name, f"{args.cluster_name}-control-plane")
+        prefix = f"{cluster_name[:24]}-{short}-"
+        tags = cluster_tags(cluster_name, f"{cluster_name}-{who}")
         role = aws.iam.Role(
-            f"{name}-control-plane",
+            f"{name}-{who}",
             name_prefix=prefix,
-            description=f"Control plane of the {args.cluster_name} Kubernetes cluster",
+            description=f"{who.replace('-', ' ').capitalize()} of the {cluster_name} Kubernetes cluster",
             assume_role_policy=EC2_TRUST_POLICY,
             tags=tags,
             opts=child,
         )
-        profile = aws.iam.InstanceProfile(
-            f"{name}-control-plane", name_prefix=prefix, role=role.name, tags=tags, opts=child
-        )
-        self.control_plane_role_name = role.name
-        self.control_plane_instance_profile = profile.name
-        self.register_outputs({"control_plane_role_name": self.control_plane_role_name})
+        profile = aws.iam.InstanceProfile(f"{name}-{who}", name_prefix=prefix, role=role.name, tags=tags, opts=child)
+        return role, profile
+
+    def _policy(self, name: str, role: aws.iam.Role, document: str) -> aws.iam.RolePolicy:
+        return aws.iam.RolePolicy(name, role=role.name, policy=document, opts=pulumi.ResourceOptions(parent=self))

@@ -10,13 +10,14 @@ KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
 
 
-def _node_registration(node_name: str, node_ip: str) -> dict:
-    return {
-        "name": node_name,
-        "criSocket": CRI_SOCKET,
-        # The kubelet reports the VPC address, which the other nodes and the CNI use.
-        "kubeletExtraArgs": [{"name": "node-ip", "value": node_ip}],
-    }
+def _node_registration(node_name: str, node_ip: str, provider_id: str | None) -> dict:
+    # The kubelet reports the VPC address, which the other nodes and the CNI use.
+    kubelet_args = [{"name": "node-ip", "value": node_ip}]
+    if provider_id:
+        # The AWS cloud controller initialises the node, and finds its instance by this id, so the
+        # node keeps its friendly name.
+        kubelet_args += [{"name": "cloud-provider", "value": "external"}, {"name": "provider-id", "value": provider_id}]
+    return {"name": node_name, "criSocket": CRI_SOCKET, "kubeletExtraArgs": kubelet_args}
 
 
 def init_configuration(
@@ -29,8 +30,10 @@ def init_configuration(
     kubernetes_minor: str,
     pod_cidr: str,
     service_cidr: str,
+    provider_id: str | None = None,
 ) -> str:
-    """InitConfiguration, ClusterConfiguration and KubeletConfiguration for `kubeadm init`.
+    """InitConfiguration, ClusterConfiguration and KubeletConfiguration for `kubeadm init`; with a
+    `provider_id` (aws:///<zone>/<instance id>) the kubelet leaves the node to the AWS cloud controller.
 
     The control-plane endpoint is the Elastic IP's public DNS name. Inside the VPC, AWS resolves it to
     the control plane's private address, so nodes reach the API server without leaving the VPC; from
@@ -45,7 +48,7 @@ def init_configuration(
             "apiVersion": KUBEADM_API,
             "kind": "InitConfiguration",
             "localAPIEndpoint": {"advertiseAddress": private_ip, "bindPort": API_SERVER_PORT},
-            "nodeRegistration": _node_registration(node_name, private_ip),
+            "nodeRegistration": _node_registration(node_name, private_ip, provider_id),
         },
         {
             "apiVersion": KUBEADM_API,
@@ -65,7 +68,9 @@ def init_configuration(
     return yaml.safe_dump_all(documents, sort_keys=False)
 
 
-def join_configuration(*, node_name: str, node_ip: str, api_endpoint: str, token: str, ca_cert_hash: str) -> str:
+def join_configuration(
+    *, node_name: str, node_ip: str, api_endpoint: str, token: str, ca_cert_hash: str, provider_id: str | None = None
+) -> str:
     """JoinConfiguration for `kubeadm join`, pinned to the cluster CA. It holds the token: a secret."""
     document = {
         "apiVersion": KUBEADM_API,
@@ -73,6 +78,6 @@ def join_configuration(*, node_name: str, node_ip: str, api_endpoint: str, token
         "discovery": {
             "bootstrapToken": {"apiServerEndpoint": api_endpoint, "token": token, "caCertHashes": [ca_cert_hash]},
         },
-        "nodeRegistration": _node_registration(node_name, node_ip),
+        "nodeRegistration": _node_registration(node_name, node_ip, provider_id),
     }
     return yaml.safe_dump(document, sort_keys=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.tags import cluster_tags
+from components.tags import PUBLIC_LOAD_BALANCER_TAG, cloud_tags, cluster_tags
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,7 @@ class NetworkArgs:
     subnet_cidr: str
     existing_vpc_id: str | None = None  # with existing_subnet_id: use these instead of creating a VPC
     existing_subnet_id: str | None = None
+    aws_integration: bool = False  # tag the subnet for the cloud controller's load balancers
 
 
 class Network(pulumi.ComponentResource):
@@ -36,6 +37,7 @@ class Network(pulumi.ComponentResource):
         if args.existing_vpc_id:
             self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
             self.subnet_id = pulumi.Output.from_input(args.existing_subnet_id)
+            self._tag_existing_subnet(name, args)
         else:
             self._create(name, args)
         self.register_outputs({"vpc_id": self.vpc_id, "subnet_id": self.subnet_id})
@@ -55,13 +57,16 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tags("igw"), opts=child)
+        subnet_tags = {**tags("public")}
+        if args.aws_integration:
+            subnet_tags |= cloud_tags(args.cluster_name, True) | PUBLIC_LOAD_BALANCER_TAG
         subnet = aws.ec2.Subnet(
             f"{name}-public",
             vpc_id=vpc.id,
             cidr_block=args.subnet_cidr,
             availability_zone=args.availability_zone,
             map_public_ip_on_launch=True,
-            tags=tags("public"),
+            tags=subnet_tags,
             opts=child,
         )
         routes = aws.ec2.RouteTable(
@@ -76,3 +81,18 @@ class Network(pulumi.ComponentResource):
         )
         self.vpc_id = vpc.id
         self.subnet_id = subnet.id
+
+    def _tag_existing_subnet(self, name: str, args: NetworkArgs) -> None:
+        """The cloud controller's cluster tag on a subnet this stack uses but does not own ("shared"). Only
+        that key, which no one else writes: the subnet's other tags, kubernetes.io/role/elb among them,
+        stay its owner's, and destroying the stack removes nothing but this tag."""
+        if not args.aws_integration:
+            return
+        ((key, value),) = cloud_tags(args.cluster_name, True, ownership="shared").items()
+        aws.ec2.Tag(
+            f"{name}-subnet-cluster-tag",
+            resource_id=args.existing_subnet_id,
+            key=key,
+            value=value,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

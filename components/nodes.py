@@ -10,7 +10,12 @@ import pulumi_aws as aws
 from components.aws_lookups import InstanceType
 from components.cloud_init import render_user_data
 from components.facts import CANONICAL_OWNER_ID, CONTROL_PLANE, MEMORY_TAG, ROLE_TAG, VCPUS_TAG, WORKER
-from components.tags import cluster_tags
+from components.tags import cloud_tags, cluster_tags
+
+# IMDSv2 hops: the node itself reaches instance metadata, a pod (one hop further) does not, but for
+# the control plane with AWS integration, where the EBS CSI controller's pods get their credentials.
+NODE_HOP_LIMIT = 1
+ADD_ON_HOP_LIMIT = 2
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,11 @@ class NodeInfo:
     public_ip: pulumi.Output[str]
     private_ip: pulumi.Output[str]
     public_dns: pulumi.Output[str]
+
+    @property
+    def provider_id(self) -> pulumi.Output[str]:
+        """The instance as the AWS cloud controller names it: aws:///<zone>/<instance id>."""
+        return pulumi.Output.concat("aws:///", self.instance.availability_zone, "/", self.instance.id)
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,8 @@ class ClusterNodesArgs:
     security_group_id: pulumi.Input[str]
     key_name: pulumi.Input[str]
     control_plane_instance_profile: pulumi.Input[str]  # its role may write and read the etcd snapshots
+    worker_instance_profile: pulumi.Input[str] | None = None  # with AWS integration
+    aws_integration: bool = False
 
 
 class ClusterNodes(pulumi.ComponentResource):
@@ -81,6 +93,7 @@ class ClusterNodes(pulumi.ComponentResource):
             # What AWS reported for the type, so the policy pack can check kubeadm's minimum.
             extra_tags={VCPUS_TAG: str(size.vcpus), MEMORY_TAG: str(size.memory_mib)},
             instance_profile=self._args.control_plane_instance_profile,
+            hop_limit=ADD_ON_HOP_LIMIT if self._args.aws_integration else NODE_HOP_LIMIT,
         )
         association = aws.ec2.EipAssociation(
             f"{node_name}-eip",
@@ -96,7 +109,14 @@ class ClusterNodes(pulumi.ComponentResource):
     def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
         # A new worker type applies to workers created from now on, as a new image does; the control
         # plane, which cannot be rolled, changes type in place (stop and start) instead.
-        instance = self._instance(node_name, WORKER, self._args.worker_type.name, ami_id, keep=["instance_type"])
+        instance = self._instance(
+            node_name,
+            WORKER,
+            self._args.worker_type.name,
+            ami_id,
+            keep=["instance_type"],
+            instance_profile=self._args.worker_instance_profile,
+        )
         return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
 
     def _ubuntu_ami(self, arch: str) -> pulumi.Output[str]:
@@ -122,9 +142,11 @@ class ClusterNodes(pulumi.ComponentResource):
         extra_tags: dict[str, str] | None = None,
         keep: list[str] | None = None,
         instance_profile: pulumi.Input[str] | None = None,
+        hop_limit: int = NODE_HOP_LIMIT,
     ) -> aws.ec2.Instance:
         args = self._args
         tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
+        tags |= cloud_tags(args.cluster_name, args.aws_integration)
         return aws.ec2.Instance(
             node_name,
             ami=ami_id,
@@ -136,8 +158,11 @@ class ClusterNodes(pulumi.ComponentResource):
             iam_instance_profile=instance_profile,
             user_data=render_user_data(role, args.kubernetes_minor, args.cluster_name),
             user_data_replace_on_change=True,
-            # IMDSv2 only, and one network hop: pods (one hop further) cannot reach instance metadata.
-            metadata_options={"http_tokens": "required", "http_endpoint": "enabled", "http_put_response_hop_limit": 1},
+            metadata_options={
+                "http_tokens": "required",
+                "http_endpoint": "enabled",
+                "http_put_response_hop_limit": hop_limit,
+            },
             root_block_device={
                 "encrypted": True,
                 "volume_type": "gp3",

@@ -10,7 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.facts import API_SERVER_PORT
-from components.tags import cluster_tags
+from components.tags import cloud_tags, cluster_tags
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class SecurityGroupArgs:
     cluster_name: str
     vpc_id: pulumi.Input[str]
     allowed_cidrs: Sequence[str]  # who may reach PUBLIC_PORTS
+    aws_integration: bool = False  # the cloud controller finds the nodes' group by its cluster tag
 
 
 class ClusterSecurityGroup(pulumi.ComponentResource):
@@ -53,7 +54,8 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
             name_prefix=f"{args.cluster_name}-nodes-",
             description=f"Nodes of the {args.cluster_name} Kubernetes cluster",
             vpc_id=args.vpc_id,
-            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-nodes"),
+            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-nodes")
+            | cloud_tags(args.cluster_name, args.aws_integration),
             opts=child,
         )
         for rule in PUBLIC_PORTS:

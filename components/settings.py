@@ -180,6 +180,17 @@ SETTINGS: tuple[Setting, ...] = (
         on_change="in place: the security group's rules are replaced",
     ),
     Setting(
+        "awsIntegration",
+        True,
+        Flag(),
+        "AWS's cloud controller (Services of type LoadBalancer), the EBS CSI driver (volumes) and an "
+        "encrypted gp3 StorageClass marked default, with the IAM roles and tags they need.",
+        on_change="refused on a live cluster by the kubeadm init step (its kubelet was started with or without "
+        "the cloud controller; a cluster built before this setting existed has false); set it back, and the "
+        "roles and tags added meanwhile go again",
+        also="a pinned aws-cloud-controller-manager release for kubernetesVersion",
+    ),
+    Setting(
         "etcdBackupIntervalHours",
         6,
         WholeNumber(1, 168),
@@ -344,9 +355,22 @@ def _pod_range_holds_every_node(values: dict[str, Any], problems: Problems) -> N
         )
 
 
+def _cloud_controller_for_the_minor(values: dict[str, Any], problems: Problems) -> None:
+    minor = values["kubernetes_version"]
+    if values["aws_integration"] and minor is not None and minor not in versions.CLOUD_CONTROLLER_RELEASES:
+        offered = ", ".join(versions.CLOUD_CONTROLLER_RELEASES)
+        problems.add(
+            "kubernetesVersion",
+            minor,
+            f"no aws-cloud-controller-manager release for {minor} is pinned yet (there are for {offered}); "
+            "choose one of those, or set awsIntegration false",
+        )
+
+
 CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
     _network_ids_together,
     _new_vpc_ranges_disjoint,
     _new_vpc_holds_every_node,
     _pod_range_holds_every_node,
+    _cloud_controller_for_the_minor,
 )

@@ -76,6 +76,7 @@ class ClusterMocks(pulumi.runtime.Mocks):
             "privateIp": f"10.0.0.{octet}",
             "publicDns": f"ec2-203-0-113-{octet}.{REGION}.compute.amazonaws.com",
             "privateDns": f"ip-10-0-0-{octet}.{REGION}.compute.internal",
+            "availabilityZone": f"{REGION}a",
             "arn": f"arn:aws:ec2:{REGION}:123456789012:instance/{name}",
         }
 

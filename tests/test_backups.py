@@ -94,5 +94,5 @@ def test_the_bucket_is_an_output(default_run):
 
 
 def role_of(run):
-    (role,) = run.of_type("aws:iam/role:Role")
+    (role,) = [r for r in run.of_type("aws:iam/role:Role") if r.name == "roles-control-plane"]
     return role

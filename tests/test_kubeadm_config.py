@@ -23,7 +23,11 @@ def test_init_configuration_parses_and_carries_the_clusters_settings():
     assert init["localAPIEndpoint"]["advertiseAddress"] == private_ip
     assert init["nodeRegistration"]["criSocket"] == "unix:///run/containerd/containerd.sock"
     assert init["nodeRegistration"]["name"] == CP
-    assert init["nodeRegistration"]["kubeletExtraArgs"] == [{"name": "node-ip", "value": private_ip}]
+    assert init["nodeRegistration"]["kubeletExtraArgs"] == [
+        {"name": "node-ip", "value": private_ip},
+        {"name": "cloud-provider", "value": "external"},
+        {"name": "provider-id", "value": f"aws:///ap-south-1a/{CP}-id"},
+    ]
     assert {eip, eip_dns, private_ip} <= set(cluster_config["apiServer"]["certSANs"])
     assert cluster_config["controlPlaneEndpoint"] == f"{eip_dns}:6443"
     assert cluster_config["networking"] == {"podSubnet": "10.244.0.0/16", "serviceSubnet": "10.96.0.0/12"}
@@ -50,4 +54,20 @@ def test_join_configuration_pins_the_ca_and_uses_the_private_endpoint():
     registration = config["nodeRegistration"]
     assert registration["name"] == "kubeadm-lab-worker-1"
     assert registration["criSocket"] == "unix:///run/containerd/containerd.sock"
-    assert registration["kubeletExtraArgs"] == [{"name": "node-ip", "value": run.outputs["workerPrivateIps"][0]}]
+    assert registration["kubeletExtraArgs"] == [
+        {"name": "node-ip", "value": run.outputs["workerPrivateIps"][0]},
+        {"name": "cloud-provider", "value": "external"},
+        {"name": "provider-id", "value": "aws:///ap-south-1a/kubeadm-lab-worker-1-id"},
+    ]
+
+
+def test_without_aws_integration_the_kubelet_has_no_cloud_provider():
+    run = run_program(stack_config(awsIntegration=False))
+    init = init_documents(run)["InitConfiguration"]
+    assert init["nodeRegistration"]["kubeletExtraArgs"] == [
+        {"name": "node-ip", "value": run.outputs["controlPlanePrivateIp"]}
+    ]
+    join = yaml.safe_load(run.named("kubeadm-lab-worker-1-join").inputs["stdin"])
+    assert [a["name"] for a in join["nodeRegistration"]["kubeletExtraArgs"]] == ["node-ip"]
+    init_script = script_of(run.named(f"{CP}-kubeadm-init").inputs["create"])
+    assert variable(init_script, "CLOUD_PROVIDER") == "none"

@@ -39,3 +39,25 @@ def test_existing_network_is_used_as_given():
     assert group.inputs["vpcId"] == "vpc-0existing"
     assert {i.inputs["subnetId"] for i in run.of_type(INSTANCE)} == {"subnet-0public"}
     assert run.outputs["vpcId"] == "vpc-0existing" and run.outputs["subnetId"] == "subnet-0public"
+
+
+def test_the_cloud_controller_finds_the_subnet_for_public_load_balancers(default_run):
+    (subnet,) = default_run.of_type("aws:ec2/subnet:Subnet")
+    assert subnet.inputs["tags"]["kubernetes.io/cluster/kubeadm-lab"] == "owned"
+    assert subnet.inputs["tags"]["kubernetes.io/role/elb"] == "1"
+
+
+def test_an_existing_subnet_gets_only_the_clusters_shared_tag():
+    run = run_program(stack_config(existingVpcId="vpc-0existing", existingSubnetId="subnet-0public"))
+    (tag,) = run.of_type("aws:ec2/tag:Tag")
+    assert tag.inputs == {"resourceId": "subnet-0public", "key": "kubernetes.io/cluster/kubeadm-lab", "value": "shared"}
+
+
+def test_without_aws_integration_no_subnet_carries_the_cloud_controllers_tags():
+    run = run_program(stack_config(awsIntegration=False))
+    (subnet,) = run.of_type("aws:ec2/subnet:Subnet")
+    assert not [key for key in subnet.inputs["tags"] if key.startswith("kubernetes.io/")]
+    existing = run_program(
+        stack_config(existingVpcId="vpc-0existing", existingSubnetId="subnet-0public", awsIntegration=False)
+    )
+    assert existing.of_type("aws:ec2/tag:Tag") == []

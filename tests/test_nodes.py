@@ -30,8 +30,10 @@ def test_instances_are_hardened(default_run):
     for instance in default_run.of_type(INSTANCE):
         inputs = instance.inputs
         assert inputs["metadataOptions"]["httpTokens"] == "required", instance.name
-        # One hop: the node reaches instance metadata, a pod (one network hop further) does not.
-        assert inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1, instance.name
+        # One hop on workers: the node reaches instance metadata, a pod (one network hop further) does
+        # not. Two on the control plane, where the EBS CSI controller's pods need the role.
+        hops = 2 if instance.name.endswith("control-plane") else 1
+        assert inputs["metadataOptions"]["httpPutResponseHopLimit"] == hops, instance.name
         root = inputs["rootBlockDevice"]
         assert (root["encrypted"], root["volumeType"], root["volumeSize"]) == (True, "gp3", 20), instance.name
         assert inputs["userDataReplaceOnChange"] is True
@@ -126,3 +128,15 @@ def test_a_new_worker_type_applies_to_new_workers_and_the_control_plane_changes_
         else:
             # AWS changes a stopped instance's type in place: the control plane keeps its disk and etcd.
             assert "instanceType" not in instance.ignore_changes
+
+
+def test_instances_carry_the_cluster_tag_the_cloud_controller_looks_for(default_run):
+    for instance in default_run.of_type(INSTANCE):
+        assert instance.inputs["tags"]["kubernetes.io/cluster/kubeadm-lab"] == "owned", instance.name
+
+
+def test_without_aws_integration_pods_on_any_node_cannot_reach_instance_metadata():
+    run = run_program(stack_config(awsIntegration=False))
+    for instance in run.of_type(INSTANCE):
+        assert instance.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1, instance.name
+        assert not [key for key in instance.inputs["tags"] if key.startswith("kubernetes.io/")]

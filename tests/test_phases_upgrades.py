@@ -36,11 +36,11 @@ def upgrade_steps(run):
 
 
 def test_raising_the_minor_reruns_the_upgrade_steps_and_replaces_no_node():
-    before = run_program(stack_config(kubernetesVersion="1.36", allowedCidrs=["203.0.113.7/32"]))
-    after = run_program(stack_config(kubernetesVersion="1.37", allowedCidrs=["203.0.113.7/32"]))
+    before = run_program(stack_config(kubernetesVersion="1.35", allowedCidrs=["203.0.113.7/32"]))
+    after = run_program(stack_config(kubernetesVersion="1.36", allowedCidrs=["203.0.113.7/32"]))
     for name, step in upgrade_steps(after).items():
         assert step.inputs["triggers"] != upgrade_steps(before)[name].inputs["triggers"], name
-        assert "1.37" in step.inputs["triggers"]
+        assert "1.36" in step.inputs["triggers"]
     # The bootstrap of the nodes that exist does not move: their joins and tokens are as they were.
     for name in ("kubeadm-lab-worker-1-join-token", "kubeadm-lab-worker-1-join", "kubeadm-lab-worker-1-registered"):
         assert (
@@ -54,7 +54,7 @@ def test_raising_the_minor_reruns_the_upgrade_steps_and_replaces_no_node():
 
 
 def test_a_node_created_after_an_upgrade_comes_up_at_the_new_minor():
-    run = run_program(stack_config(kubernetesVersion="1.37", workerCount=3))
+    run = run_program(stack_config(kubernetesVersion="1.37", workerCount=3, awsIntegration=False))
     files = yaml.safe_load(run.named("kubeadm-lab-worker-3").inputs["userData"])["write_files"]
     (install,) = [f["content"] for f in files if f["path"].endswith("/install-kubernetes.sh")]
     assert "\nKUBERNETES_MINOR=1.37\n" in install

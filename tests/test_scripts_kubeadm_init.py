@@ -23,6 +23,8 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "KUBEADM_CONFIG": "kind: ClusterConfiguration\nkubernetesVersion: stable-1.36\n",
         "POD_CIDR": "10.244.0.0/16",
         "SERVICE_CIDR": "10.96.0.0/12",
+        "CLOUD_PROVIDER": "none",
+        "KUBELET_FLAGS_FILE": str(tmp_path / "kubeadm-flags.env"),
         "ADMIN_KUBECONFIG": str(tmp_path / "admin.conf"),
         "KUBERNETES_PKI_DIR": str(tmp_path / "pki"),
         "NODE_IP": "10.0.0.10",
@@ -157,6 +159,28 @@ def test_the_same_ranges_and_minor_are_accepted(tmp_path):
 def test_what_kubeadm_cannot_change_in_place_is_refused(tmp_path, overrides, said):
     result = refuse(tmp_path, **overrides)
     assert result.returncode == 1 and said in " ".join(result.stderr.split())
+
+
+KUBELET_FLAGS = 'KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///run/containerd/containerd.sock{}"\n'
+
+
+@pytest.mark.parametrize(
+    "flags, wanted, built_with",
+    [
+        ("", "external", "false"),
+        (" --cloud-provider=external --provider-id=aws:///ap-south-1a/i-0abc", "none", "true"),
+    ],
+)
+def test_the_cloud_provider_of_a_live_cluster_is_not_changed(tmp_path, flags, wanted, built_with):
+    (tmp_path / "kubeadm-flags.env").write_text(KUBELET_FLAGS.format(flags))
+    result = refuse(tmp_path, CLOUD_PROVIDER=wanted)
+    assert result.returncode == 1
+    assert f"Set awsIntegration {built_with}, or build a new cluster" in " ".join(result.stderr.split())
+
+
+def test_a_kubelet_started_for_the_cloud_controller_is_accepted_with_it(tmp_path):
+    (tmp_path / "kubeadm-flags.env").write_text(KUBELET_FLAGS.format(" --cloud-provider=external"))
+    assert refuse(tmp_path, CLOUD_PROVIDER="external").returncode == 0
 
 
 # --- running kubeadm init -------------------------------------------------------------------------

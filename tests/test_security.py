@@ -72,3 +72,10 @@ def test_open_to_the_world_warns_loudly():
     run = run_program(stack_config())
     (warning,) = [w for w in run.warnings if "0.0.0.0/0" in w]
     assert "open to the whole internet" in warning and "allowedCidrs" in warning
+
+
+def test_the_cloud_controller_finds_the_nodes_group_by_the_cluster_tag(default_run):
+    (group,) = default_run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    # It adds its load balancers' rules to this group; the program's rules are separate resources, so
+    # a later pulumi up leaves those rules alone.
+    assert group.inputs["tags"]["kubernetes.io/cluster/kubeadm-lab"] == "owned"

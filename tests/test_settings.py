@@ -194,3 +194,14 @@ def test_anything_else_for_a_flag_is_refused():
     assert_rejected(
         ["kubeadm-aws:keepBackupsOnDestroy = 'yes' is invalid: expected true or false"], keepBackupsOnDestroy="yes"
     )
+
+
+def test_a_minor_without_a_pinned_cloud_controller_is_refused_with_aws_integration():
+    assert_rejected(
+        [
+            "kubeadm-aws:kubernetesVersion = '1.37' is invalid: no aws-cloud-controller-manager release for 1.37",
+            "set awsIntegration false",
+        ],
+        kubernetesVersion="1.37",
+    )
+    assert run_program(stack_config(kubernetesVersion="1.37", awsIntegration=False)).error is None

@@ -11,7 +11,10 @@ from tests.harness import run_program, stack_config
 @pytest.mark.parametrize("minor", versions.SUPPORTED_KUBERNETES_MINORS)
 def test_every_offered_minor_is_documented_by_the_pinned_cni_or_warned(cni, minor):
     manifest = versions.CNI_MANIFESTS[cni]
-    run = run_program(stack_config(cni=cni, kubernetesVersion=minor, workerCount=0))
+    with_cloud_controller = minor in versions.CLOUD_CONTROLLER_RELEASES
+    run = run_program(
+        stack_config(cni=cni, kubernetesVersion=minor, workerCount=0, awsIntegration=with_cloud_controller)
+    )
     warned = [w for w in run.warnings if f"kubernetesVersion {minor} is outside the range" in w]
     if manifest.supports(minor):
         assert warned == []
@@ -37,3 +40,18 @@ def test_manifests_are_pinned_by_tag_and_hash():
 def test_minors_compare_as_numbers():
     assert versions.minor_number("1.9") < versions.minor_number("1.10")
     assert versions.FLANNEL.support_range == "1.25 and newer" and versions.CALICO.support_range == "1.34–1.36"
+
+
+def test_the_cloud_controller_release_line_of_each_offered_minor_is_that_minor():
+    for minor, release in versions.CLOUD_CONTROLLER_RELEASES.items():
+        assert minor in versions.SUPPORTED_KUBERNETES_MINORS and release.startswith(f"v{minor}.")
+    assert versions.DEFAULT_KUBERNETES_MINOR in versions.CLOUD_CONTROLLER_RELEASES
+    assert (
+        versions.CLOUD_CONTROLLER_MANIFESTS.tag == versions.CLOUD_CONTROLLER_RELEASES[versions.DEFAULT_KUBERNETES_MINOR]
+    )
+
+
+def test_add_on_manifests_are_pinned_by_tag_and_hash():
+    for manifests in (versions.CLOUD_CONTROLLER_MANIFESTS, versions.EBS_CSI_MANIFESTS):
+        assert manifests.base_url.startswith("https://") and f"/{manifests.tag}/" in manifests.base_url
+        assert all(len(sha256) == 64 and int(sha256, 16) >= 0 for sha256 in manifests.files.values())

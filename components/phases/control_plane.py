@@ -25,12 +25,15 @@ def kubeadm_init(
     service_cidr: str,
     credentials: ClusterCredentials,
     backups: BackupSchedule,
+    aws_integration: bool,
     after: remote.Command,
 ) -> remote.Command:
     """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. A new control plane
     restores etcd from the newest snapshot first, if there is one. Its output is the cluster's identity
     (`cluster_id`)."""
-    script = pulumi.Output.all(node.private_ip, node.public_ip, node.public_dns, backups.bucket).apply(
+    script = pulumi.Output.all(
+        node.private_ip, node.public_ip, node.public_dns, backups.bucket, node.provider_id
+    ).apply(
         lambda args: render(
             "bootstrap/kubeadm-init.sh",
             NODE_NAME=node.name,
@@ -44,9 +47,11 @@ def kubeadm_init(
                 kubernetes_minor=kubernetes_minor,
                 pod_cidr=pod_cidr,
                 service_cidr=service_cidr,
+                provider_id=args[4] if aws_integration else None,
             ),
             POD_CIDR=pod_cidr,
             SERVICE_CIDR=service_cidr,
+            CLOUD_PROVIDER="external" if aws_integration else "none",
             NODE_IP=args[0],
             BUCKET=args[3],
             PREFIX=backups.prefix,

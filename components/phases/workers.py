@@ -27,6 +27,7 @@ def join(
     credentials: ClusterCredentials,
     cluster_id: pulumi.Input[str],
     ssh_private_key: pulumi.Input[str],
+    aws_integration: bool,
     after: pulumi.Resource,
 ) -> remote.Command:
     """Joins one worker; returns the step that sees it registered."""
@@ -46,13 +47,16 @@ def join(
         )
     )
     join_config = pulumi.Output.secret(
-        pulumi.Output.all(token.stdout, worker.private_ip, control_plane.public_dns, credentials.discovery_hash).apply(
+        pulumi.Output.all(
+            token.stdout, worker.private_ip, control_plane.public_dns, credentials.discovery_hash, worker.provider_id
+        ).apply(
             lambda args: kubeadm_config.join_configuration(
                 node_name=worker.name,
                 node_ip=args[1],
                 api_endpoint=f"{args[2]}:{API_SERVER_PORT}",
                 token=args[0].strip(),
                 ca_cert_hash=args[3],
+                provider_id=args[4] if aws_integration else None,
             )
         )
     )

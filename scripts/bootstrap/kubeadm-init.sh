@@ -16,6 +16,7 @@ set -euo pipefail
 : "${KUBEADM_CONFIG:?kubeadm configuration (YAML)}"
 : "${POD_CIDR:?pod range the cluster must have}"
 : "${SERVICE_CIDR:?service range the cluster must have}"
+: "${CLOUD_PROVIDER:?external (the AWS cloud controller) or none}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig kubeadm init writes}"
 : "${KUBERNETES_PKI_DIR:?where kubeadm keeps the cluster certificates}"
 : "${NODE_IP:?private address of this node}"
@@ -139,14 +140,33 @@ live_setting() {
     -o jsonpath='{.data.ClusterConfiguration}' | sed -nE "s/^[[:space:]]*$1:[[:space:]]*\"?([^\"]*)\"?$/\1/p"
 }
 
-# kubeadm cannot change a live cluster's pod and service ranges.
+# How this node's kubelet was started: external (the AWS cloud controller) or none.
+node_cloud_provider() {
+  if grep -q -- "--cloud-provider=external" "${KUBELET_FLAGS_FILE:-/var/lib/kubelet/kubeadm-flags.env}" 2>/dev/null; then
+    echo external
+  else
+    echo none
+  fi
+}
+
+# kubeadm cannot change a live cluster's pod and service ranges, nor hand its nodes to a cloud
+# controller or take them back.
 refuse_what_kubeadm_cannot_change() {
-  local pods services
+  local pods services cloud_provider
   pods=$(live_setting podSubnet)
   services=$(live_setting serviceSubnet)
+  cloud_provider=$(node_cloud_provider)
   if [[ "$pods" != "$POD_CIDR" || "$services" != "$SERVICE_CIDR" ]]; then
     echo "the cluster runs pod range $pods and service range $services; kubeadm cannot change them to" \
       "podCidr $POD_CIDR and serviceCidr $SERVICE_CIDR. Set them back, or build a new cluster (another stack)." >&2
+    return 1
+  fi
+  if [[ "$cloud_provider" != "$CLOUD_PROVIDER" ]]; then
+    local built_with=false
+    [[ "$cloud_provider" == external ]] && built_with=true
+    echo "the cluster's kubelets were started with awsIntegration $built_with (a cluster built by an earlier" \
+      "version of this program has false); it cannot change on a live cluster. Set awsIntegration $built_with," \
+      "or build a new cluster (another stack)." >&2
     return 1
   fi
 }

@@ -1,0 +1,158 @@
+"""The AWS add-ons, installed after the pod network when AWS integration is on: the cloud controller
+(LoadBalancer Services, node initialisation), the EBS CSI driver (volumes) and an encrypted gp3
+StorageClass marked default. Their manifests are pinned in components/versions.py."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pulumi
+import yaml
+from pulumi_command import remote
+
+from components import versions
+from components.nodes import NodeInfo
+from components.remote_steps import Step, StepRunner
+from components.script_rendering import render
+
+STORAGE_CLASS = "gp3-encrypted"
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+def _kustomization(manifests: versions.ManifestSet, **extra) -> str:
+    document = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": list(manifests.files),
+        **extra,
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def _json_patch(target: dict, operations: list[dict]) -> dict:
+    return {"target": target, "patch": yaml.safe_dump(operations, sort_keys=False)}
+
+
+def cloud_controller_kustomization(cluster_name: str, kubernetes_minor: str) -> str:
+    """The release of the cluster's minor, told the cluster's name (it tags what it creates with it)."""
+    return _kustomization(
+        versions.CLOUD_CONTROLLER_MANIFESTS,
+        images=[
+            {"name": versions.CLOUD_CONTROLLER_IMAGE, "newTag": versions.CLOUD_CONTROLLER_RELEASES[kubernetes_minor]}
+        ],
+        patches=[
+            _json_patch(
+                {"kind": "DaemonSet", "name": "aws-cloud-controller-manager"},
+                [
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/containers/0/args/-",
+                        "value": f"--cluster-name={cluster_name}",
+                    }
+                ],
+            )
+        ],
+    )
+
+
+def ebs_csi_kustomization() -> str:
+    """The controller runs on the control plane, whose role alone may create and delete volumes."""
+    return _kustomization(
+        versions.EBS_CSI_MANIFESTS,
+        namespace="kube-system",
+        patches=[
+            _json_patch(
+                {"kind": "Deployment", "name": "ebs-csi-controller"},
+                [
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/nodeSelector/" + CONTROL_PLANE_LABEL.replace("/", "~1"),
+                        "value": "",
+                    },
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/tolerations/-",
+                        "value": {"key": CONTROL_PLANE_LABEL, "operator": "Exists", "effect": "NoSchedule"},
+                    },
+                ],
+            )
+        ],
+    )
+
+
+def storage_class() -> str:
+    """Encrypted gp3 volumes, created where the pod lands, the cluster's default."""
+    return yaml.safe_dump(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": STORAGE_CLASS,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "ebs.csi.aws.com",
+            "parameters": {"type": "gp3", "encrypted": "true"},
+            "volumeBindingMode": "WaitForFirstConsumer",
+            "allowVolumeExpansion": True,
+            "reclaimPolicy": "Delete",
+        },
+        sort_keys=False,
+    )
+
+
+def _files(manifests: versions.ManifestSet) -> str:
+    return "".join(f"{name} {sha256}\n" for name, sha256 in manifests.files.items())
+
+
+def install_aws_addons(
+    run: StepRunner,
+    node: NodeInfo,
+    *,
+    cluster_name: str,
+    kubernetes_minor: str,
+    after: Sequence[pulumi.Resource],
+) -> list[remote.Command]:
+    cloud_controller = run.run(
+        Step(
+            f"{node.name}-aws-cloud-controller-manager",
+            node,
+            render(
+                "bootstrap/install-manifests.sh",
+                NAME="aws-cloud-controller-manager",
+                BASE_URL=versions.CLOUD_CONTROLLER_MANIFESTS.base_url,
+                FILES=_files(versions.CLOUD_CONTROLLER_MANIFESTS),
+                KUSTOMIZATION=cloud_controller_kustomization(cluster_name, kubernetes_minor),
+                ROLLOUTS="kube-system/daemonset/aws-cloud-controller-manager",
+            ),
+            triggers=[node.instance.id],
+            after=after,
+            timeout="20m",
+        )
+    )
+    csi_driver = run.run(
+        Step(
+            f"{node.name}-aws-ebs-csi-driver",
+            node,
+            render(
+                "bootstrap/install-manifests.sh",
+                NAME="aws-ebs-csi-driver",
+                BASE_URL=versions.EBS_CSI_MANIFESTS.base_url,
+                FILES=_files(versions.EBS_CSI_MANIFESTS),
+                KUSTOMIZATION=ebs_csi_kustomization(),
+                ROLLOUTS="kube-system/deployment/ebs-csi-controller kube-system/daemonset/ebs-csi-node",
+            ),
+            triggers=[node.instance.id],
+            after=[cloud_controller],
+            timeout="20m",
+        )
+    )
+    default_storage = run.run(
+        Step(
+            f"{node.name}-storage-class",
+            node,
+            render("bootstrap/apply-manifest.sh", NAME=f"StorageClass {STORAGE_CLASS}", MANIFEST=storage_class()),
+            triggers=[node.instance.id],
+            after=[csi_driver],
+        )
+    )
+    return [cloud_controller, csi_driver, default_storage]
