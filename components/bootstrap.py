@@ -127,6 +127,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             cluster_id=cluster_id,
             after=before_ready,
         )
+        if args.aws_integration:
+            addons.remove_aws_resources_at_destroy(run, control_plane, after=[self.ready])
         self.api_server_endpoint = pulumi.Output.concat("https://", control_plane.public_ip, f":{API_SERVER_PORT}")
         kubeconfig = args.credentials.kubeconfig(args.cluster_name, self.api_server_endpoint)
         self.kubeconfig = pulumi.Output.all(self.ready.id, kubeconfig).apply(lambda values: values[1])

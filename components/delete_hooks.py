@@ -9,6 +9,9 @@ machine is reset over SSH if it answers within a short wait, and skipped with a 
 A change of a step's `triggers` replaces it, and a replacement runs the old delete hook first. So a
 step whose hook undoes work (removing a node, restoring a taint) names the instances and the cluster
 it depends on in its script instead: a change runs the step again without undoing it.
+
+One hook runs at `pulumi destroy` as well: the AWS cleanup, which removes the load balancers and
+volumes the cluster's controllers created in AWS while those controllers still run.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ from components.script_rendering import render
 @dataclass(frozen=True)
 class DeleteHook:
     script: pulumi.Input[str]  # rendered, runs as root on the step's node
+    # Runs at `pulumi destroy` too: for what AWS created on the cluster's behalf outside the stack. Such
+    # a step has no triggers, so nothing but a destroy (or a replacement asked for by hand) deletes it.
+    at_destroy: bool = False
 
 
 def reset_node_script() -> str:
@@ -55,8 +61,14 @@ def restore_control_plane_taint(node_name: str, cluster_id: pulumi.Input[str]) -
     return DeleteHook(script)
 
 
+def remove_aws_resources() -> DeleteHook:
+    """On the control plane: the cluster's LoadBalancer Services and PersistentVolumeClaims, and a wait
+    until AWS has removed their load balancers and volumes."""
+    return DeleteHook(render("bootstrap/remove-aws-resources.sh", MODE="remove"), at_destroy=True)
+
+
 def options(hook: DeleteHook | None, cluster_lifetime: pulumi.Resource) -> dict:
     """The resource options that give a delete hook the behaviour described above."""
-    if hook is None:
+    if hook is None or hook.at_destroy:
         return {}
     return {"delete_before_replace": True, "deleted_with": cluster_lifetime}

@@ -107,6 +107,7 @@ def test_the_ebs_csi_controller_runs_on_the_control_plane_whose_role_may_manage_
     ]
     driver = next(c for c in controller["containers"] if c["name"] == "ebs-plugin")
     assert driver["image"].endswith(f"/aws-ebs-csi-driver:{versions.EBS_CSI_DRIVER_VERSION}")
+    assert driver["args"][0] == "controller" and "--k8s-tag-cluster-id=kubeadm-lab" in driver["args"]
     node = one(documents, "DaemonSet", "ebs-csi-node")["spec"]["template"]["spec"]
     assert addons.CONTROL_PLANE_LABEL not in node.get("nodeSelector", {})
     namespaced = [d for d in documents if not d["kind"].startswith("Cluster") and d["kind"] != "CSIDriver"]
@@ -156,4 +157,19 @@ def test_a_new_minor_reapplies_the_cloud_controller_with_its_release():
 def test_without_aws_integration_there_are_no_add_ons():
     run = run_program(stack_config(awsIntegration=False))
     names = {r.name for r in run.resources}
-    assert not names & set(STEPS)
+    assert not names & {*STEPS, f"{CP}-aws-cleanup"}
+
+
+def test_at_destroy_the_aws_cleanup_goes_before_the_add_ons_and_the_instances():
+    run = cluster()
+    cleanup = run.named(f"{CP}-aws-cleanup")
+    # pulumi destroy deletes a resource before everything it depends on.
+    for name in [*STEPS, "kubeadm-lab-ready", "kubeadm-lab-worker-1-registered"]:
+        assert depends_on(run, cleanup, name), name
+    for instance in run.of_type("aws:ec2/instance:Instance"):
+        assert depends_on(run, cleanup, instance.name), instance.name
+    # It runs at destroy (unlike the hooks skipped with the control plane), and only then.
+    assert cleanup.deleted_with == "" and not cleanup.delete_before_replace
+    assert "triggers" not in cleanup.inputs
+    assert variable(script_of(cleanup.inputs["delete"]), "MODE") == "remove"
+    assert variable(script_of(cleanup.inputs["create"]), "MODE") == "announce"

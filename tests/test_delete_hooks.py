@@ -1,6 +1,7 @@
 """What removing a step does: scale-down drains and deletes a worker's Node from the control plane and
-resets the machine only if it answers; `pulumi destroy` skips every hook, so it never has to reach a
-host; and no step whose delete undoes work can be replaced by a trigger."""
+resets the machine only if it answers; `pulumi destroy` skips every hook but the AWS cleanup, so it
+reaches no host but the control plane; and no step whose delete undoes work can be replaced by a
+trigger."""
 
 from tests.graph import CP, cluster, depends_on
 from tests.mocks import CLUSTER_ID
@@ -39,14 +40,20 @@ def test_no_step_dials_a_worker_to_delete_itself():
             assert "delete" not in command.inputs, command.name
 
 
-def test_hooks_run_before_a_replacement_and_never_on_destroy():
+AT_DESTROY = f"{CP}-aws-cleanup"
+
+
+def test_hooks_run_before_a_replacement_and_on_destroy_only_the_aws_cleanup():
     run = cluster()
     control_plane_instance = run.named(CP).urn
     registered, join = run.named("kubeadm-lab-worker-1-registered"), run.named("kubeadm-lab-worker-1-join")
     # Pulumi deletes dependents first: registered (on the control plane), then the join, then the instance.
     assert depends_on(run, registered, join.name) and depends_on(run, join, "kubeadm-lab-worker-1")
     for command in run.of_type(COMMAND):
-        if "delete" in command.inputs:
+        if command.name == AT_DESTROY:
+            # It removes what AWS created for the cluster; tests/test_addons.py checks when it runs.
+            assert not command.deleted_with and not command.delete_before_replace
+        elif "delete" in command.inputs:
             assert command.delete_before_replace, command.name
             # `pulumi destroy` removes the control plane too, so these deletes are skipped.
             assert command.deleted_with == control_plane_instance, command.name
@@ -61,4 +68,5 @@ def test_a_step_whose_delete_undoes_work_is_never_replaced_by_a_trigger():
         for command in run.of_type(COMMAND):
             if "delete" in command.inputs:
                 assert "triggers" not in command.inputs, command.name
-                assert variable(script_of(command.inputs["create"]), "CLUSTER_ID") == CLUSTER_ID
+                if command.name != AT_DESTROY:  # it acts on whatever cluster runs when it is deleted
+                    assert variable(script_of(command.inputs["create"]), "CLUSTER_ID") == CLUSTER_ID

@@ -349,6 +349,15 @@ def test_replace_of_an_unknown_name_lists_the_names_of_that_kind(tmp_path):
     assert calls(tmp_path) == ["pulumi stack export --stack dev"]
 
 
+def test_the_aws_cleanup_step_is_never_replaced_by_hand(tmp_path):
+    fake_command(tmp_path / "bin", "pulumi", "exit 0")
+    name = "kubeadm-lab-control-plane-aws-cleanup"
+    result = run("replace.sh", "dev", "step", name, cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 1
+    assert "replacing it would delete every LoadBalancer Service and PersistentVolumeClaim" in result.stderr
+    assert calls(tmp_path) == []
+
+
 # --- the Makefile ------------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import pulumi
 import yaml
 from pulumi_command import remote
 
-from components import versions
+from components import delete_hooks, versions
 from components.nodes import NodeInfo
 from components.remote_steps import Step, StepRunner
 from components.script_rendering import render
@@ -55,8 +55,10 @@ def cloud_controller_kustomization(cluster_name: str, kubernetes_minor: str) -> 
     )
 
 
-def ebs_csi_kustomization() -> str:
-    """The controller runs on the control plane, whose role alone may create and delete volumes."""
+def ebs_csi_kustomization(cluster_name: str) -> str:
+    """The controller runs on the control plane, whose role alone may create and delete volumes, and
+    tags each volume with the cluster (kubernetes.io/cluster/<name>), as the cloud controller tags its
+    load balancers."""
     return _kustomization(
         versions.EBS_CSI_MANIFESTS,
         namespace="kube-system",
@@ -73,6 +75,11 @@ def ebs_csi_kustomization() -> str:
                         "op": "add",
                         "path": "/spec/template/spec/tolerations/-",
                         "value": {"key": CONTROL_PLANE_LABEL, "operator": "Exists", "effect": "NoSchedule"},
+                    },
+                    {
+                        "op": "add",
+                        "path": "/spec/template/spec/containers/0/args/-",
+                        "value": f"--k8s-tag-cluster-id={cluster_name}",
                     },
                 ],
             )
@@ -138,7 +145,7 @@ def install_aws_addons(
                 NAME="aws-ebs-csi-driver",
                 BASE_URL=versions.EBS_CSI_MANIFESTS.base_url,
                 FILES=_files(versions.EBS_CSI_MANIFESTS),
-                KUSTOMIZATION=ebs_csi_kustomization(),
+                KUSTOMIZATION=ebs_csi_kustomization(cluster_name),
                 ROLLOUTS="kube-system/deployment/ebs-csi-controller kube-system/daemonset/ebs-csi-node",
             ),
             triggers=[node.instance.id],
@@ -156,3 +163,20 @@ def install_aws_addons(
         )
     )
     return [cloud_controller, csi_driver, default_storage]
+
+
+def remove_aws_resources_at_destroy(
+    run: StepRunner, node: NodeInfo, *, after: Sequence[pulumi.Resource]
+) -> remote.Command:
+    """A step that does nothing when created; at `pulumi destroy` it is deleted before what it waits for
+    (the add-ons, every node's steps, the instances), and its delete removes the cluster's load
+    balancers and volumes from AWS first. It has no triggers: a replaced control plane updates it."""
+    return run.run(
+        Step(
+            f"{node.name}-aws-cleanup",
+            node,
+            render("bootstrap/remove-aws-resources.sh", MODE="announce"),
+            after=after,
+            delete=delete_hooks.remove_aws_resources(),
+        )
+    )

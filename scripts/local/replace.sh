@@ -43,6 +43,11 @@ main() {
       return 2
       ;;
   esac
+  if [[ "$kind" == step && "$name" == *-aws-cleanup ]]; then
+    echo "$name has nothing to run again: it acts only when it is deleted, and replacing it would delete" \
+      "every LoadBalancer Service and PersistentVolumeClaim of the cluster" >&2
+    return 1
+  fi
   urns=$(urns_of_type "$stack" "$type")
   urn=$(grep -E -- "::${name//./\\.}\$" <<<"$urns" || true)
   if [[ -z "$name" || -z "$urn" ]]; then
