@@ -89,6 +89,7 @@ bootstrap = KubeadmBootstrap(
             access=backups.access,
         ),
         aws_integration=cfg.aws_integration,
+        smoke_test=cfg.smoke_test,
     ),
 )
 

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi_aws as aws
 
 from components import facts
-from components.settings import Problems, check_disjoint
+from components.settings_checks import Problems, check_disjoint
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pulumi_command import remote
 
 from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
-from components.phases import addons, readiness, upgrades, workers
+from components.phases import addons, readiness, smoke_test, upgrades, workers
 from components.phases import control_plane as control_plane_phase
 from components.phases.backups import BackupSchedule, schedule_etcd_backups
 from components.phases.nodes import wait_for_cloud_init
@@ -40,6 +40,7 @@ class KubeadmBootstrapArgs:
     ssh_private_key: pulumi.Input[str]
     backups: BackupSchedule
     aws_integration: bool = False  # the cloud controller, the EBS CSI driver and a default StorageClass
+    smoke_test: bool = False  # prove the cluster works after the readiness gate
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -47,7 +48,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
 
     Attributes:
         kubeconfig: an admin kubeconfig for `https://<Elastic IP>:6443` (a secret), resolved once
-            every node is Ready.
+            every node is Ready and the smoke test (when on) has passed.
         api_server_endpoint: `https://<Elastic IP>:6443`.
         node_names: the Kubernetes node names, control plane first.
         ready: the readiness gate command; depend on it to act on a Ready cluster.
@@ -127,9 +128,19 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             cluster_id=cluster_id,
             after=before_ready,
         )
+        proven = self.ready
+        if args.smoke_test:
+            proven = smoke_test.smoke_test(
+                run,
+                control_plane,
+                cluster_name=args.cluster_name,
+                nodes=[control_plane, *args.workers],
+                with_volume=args.aws_integration,
+                ready=self.ready,
+            )
         if args.aws_integration:
             addons.remove_aws_resources_at_destroy(run, control_plane, after=[self.ready])
         self.api_server_endpoint = pulumi.Output.concat("https://", control_plane.public_ip, f":{API_SERVER_PORT}")
         kubeconfig = args.credentials.kubeconfig(args.cluster_name, self.api_server_endpoint)
-        self.kubeconfig = pulumi.Output.all(self.ready.id, kubeconfig).apply(lambda values: values[1])
+        self.kubeconfig = pulumi.Output.all(proven.id, kubeconfig).apply(lambda values: values[1])
         self.register_outputs({"api_server_endpoint": self.api_server_endpoint, "kubeconfig": self.kubeconfig})

@@ -6,16 +6,14 @@ setting, then the checks that involve several settings, before any resource is r
 `ConfigError` naming each bad key and what it allows. Pulumi.yaml's `config:` block and the README's
 settings table are generated from this table (`make settings`; a test fails when they drift).
 
-Adding a setting is one entry here and its use: the reader, `Settings` and the docs follow.
+Adding a setting is one entry here and its use: the reader, `Settings` and the docs follow. The checks
+that involve several settings are in components/settings_checks.py.
 """
 
 from __future__ import annotations
 
 import difflib
-import ipaddress
-import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, make_dataclass
 from typing import Any
 
@@ -34,14 +32,10 @@ from components.setting_types import (
     WholeNumber,
     as_text,
 )
+from components.settings_checks import CROSS_CHECKS, NODE_POD_PREFIX, PROJECT, ConfigError, Problems, subnet_cidr_of
 
-PROJECT = "kubeadm-aws"
 CNIS = ("calico", "flannel")
 MAX_WORKERS = 20
-CONTROL_PLANES = 1
-AWS_RESERVED_ADDRESSES_PER_SUBNET = 5
-# kube-controller-manager gives each node a /24 of the pod range (its default --node-cidr-mask-size).
-NODE_POD_PREFIX = 24
 INSTANCE_TYPE = Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.medium")
 
 
@@ -191,6 +185,15 @@ SETTINGS: tuple[Setting, ...] = (
         also="a pinned aws-cloud-controller-manager release for kubernetesVersion",
     ),
     Setting(
+        "smokeTest",
+        True,
+        Flag(),
+        "After every node is Ready, prove the cluster works: a pod on every node, cluster DNS, pod to pod "
+        "across nodes and, with awsIntegration, a volume that binds and mounts. The `kubeconfig` output "
+        "waits for it.",
+        on_change="in place: on, it runs at the next `pulumi up`",
+    ),
+    Setting(
         "etcdBackupIntervalHours",
         6,
         WholeNumber(1, 168),
@@ -224,24 +227,6 @@ SETTINGS: tuple[Setting, ...] = (
 BY_KEY = {setting.key: setting for setting in SETTINGS}
 Settings = make_dataclass("Settings", [(setting.attr, Any) for setting in SETTINGS], frozen=True)
 Settings.__doc__ = "The checked value of every setting, by the snake_case form of its key."
-
-
-class ConfigError(ValueError):
-    """One or more settings are invalid; the message names each key and what it allows."""
-
-
-class Problems:
-    """Collects every bad value, so that the user sees them all at once."""
-
-    def __init__(self) -> None:
-        self.messages: list[str] = []
-
-    def add(self, key: str, value: object, allowed: str) -> None:
-        self.messages.append(f"{PROJECT}:{key} = {value!r} is invalid: {allowed}")
-
-    def raise_if_any(self) -> None:
-        if self.messages:
-            raise ConfigError("Invalid stack configuration:\n  - " + "\n  - ".join(self.messages))
 
 
 def load(config: pulumi.Config | None = None) -> Any:
@@ -290,87 +275,4 @@ def _refuse_unknown_keys(problems: Problems) -> None:
             )
 
 
-# --- checks that involve several settings -----------------------------------------------------------
-
-
-def subnet_cidr_of(vpc_cidr: str) -> str:
-    """The cluster's public subnet: the VPC's first /24, or the whole VPC when it is smaller."""
-    network = ipaddress.ip_network(vpc_cidr)
-    return str(next(network.subnets(new_prefix=max(network.prefixlen, 24))))
-
-
-def check_disjoint(problems: Problems, ranges: dict[str, str | None]) -> None:
-    """Pod, service and VPC ranges must not overlap; each overlap is reported on the later key."""
-    named = [(key, ipaddress.ip_network(cidr)) for key, cidr in ranges.items() if cidr is not None]
-    for i, (key_a, net_a) in enumerate(named):
-        for key_b, net_b in named[i + 1 :]:
-            if net_a.overlaps(net_b):
-                problems.add(
-                    key_b, str(net_b), f"it overlaps {key_a} {net_a}; pod, service and VPC ranges must be disjoint"
-                )
-
-
-def _network_ids_together(values: dict[str, Any], problems: Problems) -> None:
-    vpc_id, subnet_id = values["existing_vpc_id"], values["existing_subnet_id"]
-    if bool(vpc_id) != bool(subnet_id):
-        problems.add(
-            "existingSubnetId" if vpc_id else "existingVpcId",
-            subnet_id or vpc_id or "",
-            "existingVpcId and existingSubnetId are set together (to use an existing network) or both left empty",
-        )
-
-
-def _new_vpc_ranges_disjoint(values: dict[str, Any], problems: Problems) -> None:
-    if values["existing_vpc_id"] is None:
-        check_disjoint(
-            problems,
-            {"podCidr": values["pod_cidr"], "serviceCidr": values["service_cidr"], "vpcCidr": values["vpc_cidr"]},
-        )
-
-
-def _new_vpc_holds_every_node(values: dict[str, Any], problems: Problems) -> None:
-    vpc_cidr, workers = values["vpc_cidr"], values["worker_count"]
-    if values["existing_vpc_id"] is not None or vpc_cidr is None or workers is None:
-        return
-    usable = ipaddress.ip_network(subnet_cidr_of(vpc_cidr)).num_addresses - AWS_RESERVED_ADDRESSES_PER_SUBNET
-    if CONTROL_PLANES + workers > usable:
-        problems.add(
-            "vpcCidr", vpc_cidr, f"its subnet holds {usable} nodes, fewer than the {CONTROL_PLANES + workers} asked for"
-        )
-
-
-def _pod_range_holds_every_node(values: dict[str, Any], problems: Problems) -> None:
-    pod_cidr, workers = values["pod_cidr"], values["worker_count"]
-    if pod_cidr is None or workers is None:
-        return
-    nodes = CONTROL_PLANES + workers
-    ranges = 2 ** (NODE_POD_PREFIX - ipaddress.ip_network(pod_cidr).prefixlen)
-    if nodes > ranges:
-        needed = NODE_POD_PREFIX - math.ceil(math.log2(nodes))
-        problems.add(
-            "podCidr",
-            pod_cidr,
-            f"it holds {ranges} node ranges (a /{NODE_POD_PREFIX} each), fewer than the {nodes} nodes; "
-            f"a /{needed} or larger fits them",
-        )
-
-
-def _cloud_controller_for_the_minor(values: dict[str, Any], problems: Problems) -> None:
-    minor = values["kubernetes_version"]
-    if values["aws_integration"] and minor is not None and minor not in versions.CLOUD_CONTROLLER_RELEASES:
-        offered = ", ".join(versions.CLOUD_CONTROLLER_RELEASES)
-        problems.add(
-            "kubernetesVersion",
-            minor,
-            f"no aws-cloud-controller-manager release for {minor} is pinned yet (there are for {offered}); "
-            "choose one of those, or set awsIntegration false",
-        )
-
-
-CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
-    _network_ids_together,
-    _new_vpc_ranges_disjoint,
-    _new_vpc_holds_every_node,
-    _pod_range_holds_every_node,
-    _cloud_controller_for_the_minor,
-)
+__all__ = ["PROJECT", "SETTINGS", "ConfigError", "Setting", "Settings", "load", "subnet_cidr_of"]

@@ -142,3 +142,10 @@ EBS_CSI_MANIFESTS = ManifestSet(
     },
 )
 EBS_CSI_DRIVER_VERSION = "v1.63.1"
+
+# The smoke test's pods (busybox: httpd, wget, nslookup), from the Kubernetes project's e2e test images,
+# multi-arch, pinned by tag and by the digest of its image index.
+SMOKE_TEST_IMAGE = (
+    "registry.k8s.io/e2e-test-images/busybox:1.36.1-1"
+    "@sha256:a9155b13325b2abef48e71de77bb8ac015412a566829f621d06bfae5c699b1b9"
+)

@@ -18,6 +18,7 @@ from components import versions
 from components.phases import addons
 from tests.graph import CP, cluster, depends_on
 from tests.harness import ROOT, run_program, stack_config
+from tests.k8s_schema import assert_valid
 from tests.remote import script_of, variable
 from tests.shell import stand_in
 
@@ -93,6 +94,7 @@ def test_the_cloud_controller_runs_the_release_of_the_clusters_minor_with_its_na
     assert "--cluster-name=shop" in container["args"] and "--cloud-provider=aws" in container["args"]
     assert "--configure-cloud-routes=false" in container["args"]
     assert len(documents) == len(versions.CLOUD_CONTROLLER_MANIFESTS.files)
+    assert_valid(documents, minor)
     calls = (tmp_path / "calls.log").read_text()
     assert "kubectl -n kube-system rollout status daemonset/aws-cloud-controller-manager" in calls
 
@@ -112,6 +114,8 @@ def test_the_ebs_csi_controller_runs_on_the_control_plane_whose_role_may_manage_
     assert addons.CONTROL_PLANE_LABEL not in node.get("nodeSelector", {})
     namespaced = [d for d in documents if not d["kind"].startswith("Cluster") and d["kind"] != "CSIDriver"]
     assert {d["metadata"]["namespace"] for d in namespaced} == {"kube-system"}
+    for minor in versions.CLOUD_CONTROLLER_RELEASES:
+        assert_valid(documents, minor)
     calls = (tmp_path / "calls.log").read_text()
     assert "rollout status deployment/ebs-csi-controller" in calls and "rollout status daemonset/ebs-csi-node" in calls
 
@@ -131,6 +135,7 @@ def test_the_default_storage_class_is_encrypted_gp3_bound_where_the_pod_lands(tm
     result, documents = install(tmp_path, "storage-class", FIXTURES)
     assert result.returncode == 0, result.stderr
     (storage_class,) = documents
+    assert_valid(documents, versions.DEFAULT_KUBERNETES_MINOR)
     assert storage_class["metadata"]["annotations"] == {"storageclass.kubernetes.io/is-default-class": "true"}
     assert storage_class["provisioner"] == "ebs.csi.aws.com"
     assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
