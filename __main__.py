@@ -94,8 +94,12 @@ bootstrap = KubeadmBootstrap(
 )
 
 
-def ssh_command(address: pulumi.Output[str]) -> pulumi.Output[str]:
-    return pulumi.Output.concat("ssh -i kubeadm-aws.pem ", LOGIN_USER, "@", address)
+def ssh_command(address: pulumi.Input[str], through: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
+    """The command that opens a shell on a node; a worker is reached through the control plane."""
+    if through is None:
+        return pulumi.Output.concat("ssh -i kubeadm-aws.pem ", LOGIN_USER, "@", address)
+    jump = pulumi.Output.concat("'ssh -i kubeadm-aws.pem -W %h:%p ", LOGIN_USER, "@", through, "'")
+    return pulumi.Output.concat("ssh -i kubeadm-aws.pem -o ProxyCommand=", jump, " ", LOGIN_USER, "@", address)
 
 
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
@@ -110,7 +114,13 @@ pulumi.export("controlPlanePrivateIp", nodes.control_plane.private_ip)
 pulumi.export("controlPlanePublicDns", nodes.control_plane.public_dns)
 pulumi.export("workerPublicIps", [w.public_ip for w in nodes.workers])
 pulumi.export("workerPrivateIps", [w.private_ip for w in nodes.workers])
-pulumi.export("sshCommands", {n.name: ssh_command(n.public_ip) for n in [nodes.control_plane, *nodes.workers]})
+pulumi.export(
+    "sshCommands",
+    {
+        nodes.control_plane.name: ssh_command(nodes.control_plane.public_ip),
+        **{w.name: ssh_command(w.private_ip, through=nodes.control_plane.public_ip) for w in nodes.workers},
+    },
+)
 pulumi.export("securityGroupId", security_group.security_group_id)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("subnetId", network.subnet_id)

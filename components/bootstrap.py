@@ -62,7 +62,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
     def __init__(self, name: str, args: KubeadmBootstrapArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:KubeadmBootstrap", name, None, opts)
         control_plane = args.control_plane
-        run = StepRunner(self, args.ssh_private_key, cluster_lifetime=control_plane.instance)
+        run = StepRunner(self, args.ssh_private_key, control_plane=control_plane)
 
         init = control_plane_phase.kubeadm_init(
             run,

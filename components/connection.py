@@ -1,4 +1,9 @@
-"""How the bootstrap's remote steps reach a node: SSH as the image's login user with the stack's key."""
+"""How the bootstrap's remote steps reach a node: SSH as the image's login user with the stack's key.
+
+The control plane is reached at its Elastic IP. A worker is reached at its private address through the
+control plane (an SSH proxy): a worker's public address changes whenever it is stopped and started (a
+paused cluster), its private address never does, so a later step finds the worker where it was.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +21,17 @@ DIAL_ATTEMPTS = 30
 PER_DIAL_TIMEOUT_SECONDS = 10
 
 
-def ssh_to(node: NodeInfo, private_key: pulumi.Input[str], booting: bool = False) -> remote.ConnectionArgs:
+def ssh_to(
+    node: NodeInfo, private_key: pulumi.Input[str], booting: bool = False, through: NodeInfo | None = None
+) -> remote.ConnectionArgs:
+    """SSH to `node`, or to its private address through the node `through` (the control plane)."""
+    attempts = BOOTING_NODE_DIAL_ATTEMPTS if booting else DIAL_ATTEMPTS
+    login = {"user": LOGIN_USER, "private_key": private_key, "per_dial_timeout": PER_DIAL_TIMEOUT_SECONDS}
+    if through is None:
+        return remote.ConnectionArgs(host=node.public_ip, dial_error_limit=attempts, **login)
     return remote.ConnectionArgs(
-        host=node.public_ip,
-        user=LOGIN_USER,
-        private_key=private_key,
-        dial_error_limit=BOOTING_NODE_DIAL_ATTEMPTS if booting else DIAL_ATTEMPTS,
-        per_dial_timeout=PER_DIAL_TIMEOUT_SECONDS,
+        host=node.private_ip,
+        dial_error_limit=attempts,
+        proxy=remote.ProxyConnectionArgs(host=through.public_ip, dial_error_limit=attempts, **login),
+        **login,
     )

@@ -40,16 +40,18 @@ class Step:
 class StepRunner:
     """Builds the remote command of each step, as a child of the bootstrap component."""
 
-    def __init__(self, parent: pulumi.Resource, ssh_private_key: pulumi.Input[str], cluster_lifetime: pulumi.Resource):
+    def __init__(self, parent: pulumi.Resource, ssh_private_key: pulumi.Input[str], control_plane: NodeInfo):
         self._parent = parent
         self._ssh_private_key = ssh_private_key
-        self._cluster_lifetime = cluster_lifetime  # delete hooks are skipped when this goes
+        self._control_plane = control_plane  # workers are reached through it
+        self._cluster_lifetime = control_plane.instance  # delete hooks are skipped when this goes
 
     def run(self, step: Step) -> remote.Command:
         hook = step.delete
+        through = None if step.node is self._control_plane else self._control_plane
         return remote.Command(
             step.name,
-            connection=ssh_to(step.node, self._ssh_private_key, booting=step.booting_node),
+            connection=ssh_to(step.node, self._ssh_private_key, booting=step.booting_node, through=through),
             create=pulumi.Output.from_input(step.script).apply(as_root),
             delete=pulumi.Output.from_input(hook.script).apply(as_root) if hook else None,
             stdin=step.stdin,

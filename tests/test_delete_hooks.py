@@ -34,7 +34,7 @@ def test_a_removed_worker_is_taken_out_by_the_control_plane_which_is_there():
 def test_no_step_dials_a_worker_to_delete_itself():
     # A worker that is gone (terminated by hand, a spot reclaim) must not hold up scale-down or destroy.
     run = cluster()
-    worker_hosts = set(run.outputs["workerPublicIps"])
+    worker_hosts = set(run.outputs["workerPrivateIps"])  # workers are reached at these, through the control plane
     for command in run.of_type(COMMAND):
         if command.inputs["connection"]["host"] in worker_hosts:
             assert "delete" not in command.inputs, command.name

@@ -8,6 +8,7 @@ import http.server
 import json
 import os
 import re
+import shlex
 import shutil
 import socket
 import stat
@@ -277,14 +278,15 @@ def test_no_kubeconfig_yet_says_to_run_make_up_and_leaves_no_file(tmp_path):
 
 SSH_COMMANDS = {
     "kubeadm-lab-control-plane": "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10",
-    "kubeadm-lab-worker-1": "ssh -i kubeadm-aws.pem ubuntu@203.0.113.21",
+    "kubeadm-lab-worker-1": "ssh -i kubeadm-aws.pem -o ProxyCommand='ssh -i kubeadm-aws.pem -W %h:%p "
+    "ubuntu@198.51.100.10' ubuntu@10.0.0.21",
 }
 
 
 def ssh_setup(tmp_path: Path) -> Path:
     bin_dir = tmp_path / "bin"
     pulumi = f"""case "$*" in
-  *sshCommands*) echo '{json.dumps(SSH_COMMANDS)}' ;;
+  *sshCommands*) echo {shlex.quote(json.dumps(SSH_COMMANDS))} ;;
   *sshPrivateKey*) echo "-----BEGIN OPENSSH PRIVATE KEY-----" ;;
 esac"""
     fake_command(bin_dir, "pulumi", pulumi)
@@ -297,11 +299,25 @@ def test_ssh_uses_the_stacks_key_with_mode_600_and_accepts_the_host_key_once(tmp
     assert result.returncode == 0, result.stderr
     key = tmp_path / ".cache" / "ssh" / "dev.pem"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600 and stat.S_IMODE(key.parent.stat().st_mode) == 0o700
-    ssh_call = calls(tmp_path)[-1].split()
-    assert ssh_call[0] == "ssh" and ssh_call[-1] == "ubuntu@203.0.113.21"
+    line = calls(tmp_path)[-1]
+    ssh_call = line.split()
+    assert ssh_call[0] == "ssh" and ssh_call[-1] == "ubuntu@10.0.0.21"
     assert "StrictHostKeyChecking=accept-new" in ssh_call
     assert "UserKnownHostsFile=.cache/ssh/known_hosts-dev" in ssh_call
     assert ssh_call[ssh_call.index("-i") + 1] == ".cache/ssh/dev.pem"
+    # The worker is reached through the control plane, with the same key and known hosts.
+    options = "-i .cache/ssh/dev.pem -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new"
+    assert (
+        f"ProxyCommand=ssh {options} -o UserKnownHostsFile=.cache/ssh/known_hosts-dev -W %h:%p ubuntu@198.51.100.10"
+        in line
+    )
+
+
+def test_ssh_to_the_control_plane_needs_no_proxy(tmp_path):
+    result = run("ssh-node.sh", "dev", "kubeadm-lab-control-plane", cwd=tmp_path, bin_dir=ssh_setup(tmp_path))
+    assert result.returncode == 0, result.stderr
+    line = calls(tmp_path)[-1]
+    assert line.endswith("ubuntu@198.51.100.10") and "ProxyCommand" not in line
 
 
 def test_ssh_to_an_unknown_node_lists_the_nodes(tmp_path):
@@ -398,7 +414,7 @@ def replace_control_plane(tmp_path: Path, ssh_body: str) -> subprocess.Completed
     pulumi = f"""case "$*" in
   "stack export"*) echo '{state}' ;;
   *nodeNames*) echo '["kubeadm-lab-control-plane", "kubeadm-lab-worker-1"]' ;;
-  *sshCommands*) echo '{json.dumps(SSH_COMMANDS)}' ;;
+  *sshCommands*) echo {shlex.quote(json.dumps(SSH_COMMANDS))} ;;
   *sshPrivateKey*) echo key ;;
 esac"""
     fake_command(tmp_path / "bin", "pulumi", pulumi)

@@ -1,6 +1,7 @@
 """What `__main__.py` wires: every resource inside a component, and the stack's outputs."""
 
 import ast
+import shlex
 
 import pytest
 
@@ -19,10 +20,16 @@ def test_outputs(default_run):
     assert outputs["controlPlanePrivateIp"].startswith("10.0.0.")
     assert len(outputs["workerPublicIps"]) == len(outputs["workerPrivateIps"]) == 2
     assert outputs["sshCommands"]["kubeadm-lab-control-plane"] == "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10"
-    assert (
-        outputs["sshCommands"]["kubeadm-lab-worker-2"]
-        == f"ssh -i kubeadm-aws.pem ubuntu@{outputs['workerPublicIps'][1]}"
-    )
+    # A worker through the control plane, at the private address it keeps when stopped and started.
+    worker = shlex.split(outputs["sshCommands"]["kubeadm-lab-worker-2"])
+    assert worker[-1] == f"ubuntu@{outputs['workerPrivateIps'][1]}"
+    assert worker[:5] == [
+        "ssh",
+        "-i",
+        "kubeadm-aws.pem",
+        "-o",
+        "ProxyCommand=ssh -i kubeadm-aws.pem -W %h:%p ubuntu@198.51.100.10",
+    ]
     assert outputs["securityGroupId"] == "security-nodes-id"
     assert outputs["vpcId"] == "network-vpc-id" and outputs["subnetId"] == "network-public-id"
 

@@ -27,7 +27,7 @@ def test_each_worker_is_drained_upgraded_and_uncordoned_in_that_order_on_the_rig
     assert depends_on(run, drain, "kubeadm-lab-worker-1-registered")
     control_plane = run.outputs["controlPlanePublicIp"]
     assert drain.inputs["connection"]["host"] == uncordon.inputs["connection"]["host"] == control_plane
-    assert upgrade.inputs["connection"]["host"] == run.outputs["workerPublicIps"][0]
+    assert upgrade.inputs["connection"]["host"] == run.outputs["workerPrivateIps"][0]
     assert depends_on(run, run.named("kubeadm-lab-ready"), "kubeadm-lab-worker-2-uncordon-after-upgrade")
 
 

@@ -14,7 +14,7 @@ def test_token_is_short_lived_and_named_for_its_worker():
 def test_join_runs_on_the_worker_and_registration_is_checked_on_the_control_plane():
     run = cluster()
     join, registered = run.named("kubeadm-lab-worker-1-join"), run.named("kubeadm-lab-worker-1-registered")
-    assert join.inputs["connection"]["host"] == run.named("kubeadm-lab-worker-1").state["publicIp"]
+    assert join.inputs["connection"]["host"] == run.named("kubeadm-lab-worker-1").state["privateIp"]
     assert variable(script_of(join.inputs["create"]), "ATTEMPTS") == "3"
     assert registered.inputs["connection"]["host"] == run.outputs["controlPlanePublicIp"]
     assert variable(script_of(registered.inputs["create"]), "NODE_NAME") == "kubeadm-lab-worker-1"
