@@ -12,7 +12,7 @@ VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
 PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) ETCD_DIR=$(ETCD_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help tools aws stack up preview destroy outputs kubeconfig ssh rerun replace-node allow-my-address settings \
+.PHONY: help tools aws stack up preview destroy pause resume outputs kubeconfig ssh rerun replace-node allow-my-address settings \
 	test test-fast vm-rootfs preview-policy
 
 help: ## list the targets
@@ -27,7 +27,16 @@ preview: tools $(VENV)/.program aws stack ## show what `make up` would change
 	pulumi preview --stack $(STACK)
 
 destroy: tools $(VENV)/.program aws ## remove everything the stack created (pulumi destroy)
+	@bash scripts/local/before-destroy.sh $(STACK)
 	pulumi destroy --stack $(STACK)
+
+pause: tools $(VENV)/.program aws stack ## stop every instance; disks, addresses and the cluster stay (paused: true)
+	pulumi config set paused true --stack $(STACK)
+	pulumi up --stack $(STACK)
+
+resume: tools $(VENV)/.program aws stack ## start the instances again and wait until every node is Ready
+	pulumi config set paused false --stack $(STACK)
+	pulumi up --stack $(STACK)
 
 outputs: tools ## the stack's outputs (secrets shown as [secret])
 	pulumi stack output --stack $(STACK)

@@ -12,6 +12,7 @@ from components.network import Network, NetworkArgs
 from components.nodes import ClusterNodes, ClusterNodesArgs
 from components.phases.backups import BackupSchedule
 from components.pki import ClusterPki, ClusterPkiArgs
+from components.power import ClusterPower, ClusterPowerArgs
 from components.security import ClusterSecurityGroup, SecurityGroupArgs
 
 # Every setting is checked, then what AWS says of it, before any resource is registered.
@@ -68,6 +69,13 @@ nodes = ClusterNodes(
         aws_integration=cfg.aws_integration,
     ),
 )
+power = ClusterPower(
+    "power",
+    ClusterPowerArgs(
+        instances=[(node.name, node.instance) for node in [nodes.control_plane, *nodes.workers]],
+        paused=cfg.paused,
+    ),
+)
 pki = ClusterPki("pki", ClusterPkiArgs(cluster_name=cfg.cluster_name))
 bootstrap = KubeadmBootstrap(
     "kubeadm",
@@ -90,6 +98,8 @@ bootstrap = KubeadmBootstrap(
         ),
         aws_integration=cfg.aws_integration,
         smoke_test=cfg.smoke_test,
+        paused=cfg.paused,
+        power=power.states,
     ),
 )
 

@@ -41,6 +41,8 @@ class KubeadmBootstrapArgs:
     backups: BackupSchedule
     aws_integration: bool = False  # the cloud controller, the EBS CSI driver and a default StorageClass
     smoke_test: bool = False  # prove the cluster works after the readiness gate
+    paused: bool = False  # the instances are stopped: nothing waits for a running cluster
+    power: Sequence[pulumi.Resource] = ()  # the instances' power states (components/power.py)
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -119,12 +121,13 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 control_plane_phase.allow_workloads(run, control_plane, cluster_id=cluster_id, after=init)
             )
 
-        self.node_names = [control_plane.name, *(worker.name for worker in args.workers)]
+        all_nodes = [control_plane, *args.workers]
+        self.node_names = [node.name for node in all_nodes]
         self.ready = readiness.readiness_gate(
             run,
             control_plane,
             cluster_name=args.cluster_name,
-            nodes=[control_plane, *args.workers],
+            nodes=all_nodes,
             cluster_id=cluster_id,
             after=before_ready,
         )
@@ -134,9 +137,13 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 run,
                 control_plane,
                 cluster_name=args.cluster_name,
-                nodes=[control_plane, *args.workers],
+                nodes=all_nodes,
                 with_volume=args.aws_integration,
                 ready=self.ready,
+            )
+        if not args.paused:
+            readiness.running_again(
+                run, control_plane, cluster_name=args.cluster_name, nodes=all_nodes, after=[self.ready, *args.power]
             )
         if args.aws_integration:
             addons.remove_aws_resources_at_destroy(run, control_plane, after=[self.ready])

@@ -33,7 +33,7 @@ class Step:
     after: Sequence[pulumi.Resource] = ()  # the steps and resources it waits for
     delete: DeleteHook | None = None
     secret_output: bool = False
-    booting_node: bool = False  # the node's first step: dial until it answers
+    booting_node: bool = False  # the node's first step, or one that may find it starting: dial until it answers
     timeout: str = "15m"
 
 

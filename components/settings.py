@@ -185,6 +185,14 @@ SETTINGS: tuple[Setting, ...] = (
         also="a pinned aws-cloud-controller-manager release for kubernetesVersion",
     ),
     Setting(
+        "paused",
+        False,
+        Flag(),
+        "Stops every instance, so that only the disks, the Elastic IP and any load balancer cost money; "
+        "false starts them again and waits until every node is Ready. Change nothing else in the same run.",
+        on_change="in place: the instances stop or start; no bootstrap step runs again",
+    ),
+    Setting(
         "smokeTest",
         True,
         Flag(),

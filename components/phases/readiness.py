@@ -35,3 +35,26 @@ def readiness_gate(
             timeout="20m",
         )
     )
+
+
+def running_again(
+    run: StepRunner,
+    control_plane: NodeInfo,
+    *,
+    cluster_name: str,
+    nodes: Sequence[NodeInfo],
+    after: Sequence[pulumi.Resource],
+) -> remote.Command:
+    """Every node Ready on a running cluster. It is left out while the cluster is paused, so turning
+    `paused` off creates it again: the nodes are started, and this waits for them (no other step runs)."""
+    names = " ".join(node.name for node in nodes)
+    return run.run(
+        Step(
+            f"{cluster_name}-running",
+            control_plane,
+            render("bootstrap/wait-for-cluster.sh", NODE_NAMES=names, TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS),
+            after=after,
+            booting_node=True,  # the control plane may be starting
+            timeout="20m",
+        )
+    )
