@@ -20,8 +20,10 @@ help: ## list the targets
 
 # --- using the cluster --------------------------------------------------------------------------------
 
+# --refresh: AWS's view first, so that a worker that is gone (a Spot interruption, terminated by hand)
+# is replaced and joins again.
 up: tools $(VENV)/.program aws stack ## check prerequisites, then create or update the cluster (pulumi up)
-	pulumi up --stack $(STACK)
+	pulumi up --refresh --stack $(STACK)
 
 preview: tools $(VENV)/.program aws stack ## show what `make up` would change
 	pulumi preview --stack $(STACK)
@@ -32,11 +34,11 @@ destroy: tools $(VENV)/.program aws ## remove everything the stack created (pulu
 
 pause: tools $(VENV)/.program aws stack ## stop every instance; disks, addresses and the cluster stay (paused: true)
 	pulumi config set paused true --stack $(STACK)
-	pulumi up --stack $(STACK)
+	pulumi up --refresh --stack $(STACK)
 
 resume: tools $(VENV)/.program aws stack ## start the instances again and wait until every node is Ready
 	pulumi config set paused false --stack $(STACK)
-	pulumi up --stack $(STACK)
+	pulumi up --refresh --stack $(STACK)
 
 outputs: tools ## the stack's outputs (secrets shown as [secret])
 	pulumi stack output --stack $(STACK)

@@ -67,6 +67,7 @@ nodes = ClusterNodes(
         control_plane_instance_profile=roles.control_plane_instance_profile,
         worker_instance_profile=roles.worker_instance_profile,
         aws_integration=cfg.aws_integration,
+        worker_spot=cfg.worker_spot,
     ),
 )
 power = ClusterPower(

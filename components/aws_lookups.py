@@ -26,6 +26,7 @@ class InstanceType:
     arch: str  # Ubuntu's name for it: amd64 or arm64
     vcpus: int
     memory_mib: int
+    spot: bool = False  # AWS offers it as a Spot instance
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,14 @@ def look_up(settings: Any) -> AwsFacts:
     control_plane = _instance_type(problems, "controlPlaneInstanceType", wanted["controlPlaneInstanceType"])
     _check_kubeadm_minimum(problems, control_plane)
     worker = _instance_type(problems, "workerInstanceType", wanted["workerInstanceType"])
+    if settings.worker_spot and not worker.spot:
+        problems.add(
+            "workerSpot",
+            True,
+            f"AWS does not offer workerInstanceType {worker.name} as a Spot instance; choose another type, "
+            "or set workerSpot false",
+        )
+    _check_images(problems, settings.node_os, {"controlPlaneInstanceType": control_plane, "workerInstanceType": worker})
     zone = zones[0]
     if settings.existing_vpc_id and not problems.messages:
         zone = _check_existing_network(problems, settings, zones)
@@ -83,7 +92,26 @@ def _instance_type(problems: Problems, key: str, name: str) -> InstanceType:
     arches = [facts.UBUNTU_ARCH[a] for a in info.supported_architectures if a in facts.UBUNTU_ARCH]
     if not arches:
         problems.add(key, name, "expected an x86_64 or arm64 instance type (Ubuntu publishes AMIs for these)")
-    return InstanceType(name, arches[0] if arches else "", info.default_vcpus, info.memory_size)
+    spot = "spot" in (info.supported_usages_classes or [])
+    return InstanceType(name, arches[0] if arches else "", info.default_vcpus, info.memory_size, spot)
+
+
+def _check_images(problems: Problems, node_os: str, types: dict[str, InstanceType]) -> None:
+    """Canonical publishes an image of the OS for each instance type's architecture in this region."""
+    for key, instance_type in types.items():
+        if not instance_type.arch:
+            continue
+        pattern = facts.UBUNTU_AMI_NAME_PATTERNS[node_os].format(arch=instance_type.arch)
+        found = aws.ec2.get_ami_ids(
+            owners=[facts.CANONICAL_OWNER_ID], filters=[{"name": "name", "values": [pattern]}]
+        ).ids
+        if not found:
+            problems.add(
+                key,
+                instance_type.name,
+                f"Canonical publishes no {node_os} image for {instance_type.arch} in this region; choose a type "
+                "of another architecture, or another nodeOs",
+            )
 
 
 def _check_kubeadm_minimum(problems: Problems, control_plane: InstanceType) -> None:

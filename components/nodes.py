@@ -17,6 +17,14 @@ from components.tags import cloud_tags, cluster_tags
 NODE_HOP_LIMIT = 1
 ADD_ON_HOP_LIMIT = 2
 
+# A one-time request: an interrupted worker is terminated, and the next `make up` replaces it. (A
+# persistent request could stop and resume it, but outlives the instance and would launch new ones
+# after the stack has gone.)
+SPOT_MARKET = {
+    "market_type": "spot",
+    "spot_options": {"spot_instance_type": "one-time", "instance_interruption_behavior": "terminate"},
+}
+
 
 @dataclass(frozen=True)
 class NodeInfo:
@@ -50,6 +58,7 @@ class ClusterNodesArgs:
     control_plane_instance_profile: pulumi.Input[str]  # its role may write and read the etcd snapshots
     worker_instance_profile: pulumi.Input[str] | None = None  # with AWS integration
     aws_integration: bool = False
+    worker_spot: bool = False  # new workers as one-time Spot instances
 
 
 class ClusterNodes(pulumi.ComponentResource):
@@ -107,15 +116,16 @@ class ClusterNodes(pulumi.ComponentResource):
         return NodeInfo(node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns)
 
     def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
-        # A new worker type applies to workers created from now on, as a new image does; the control
-        # plane, which cannot be rolled, changes type in place (stop and start) instead.
+        # A new worker type or market applies to workers created from now on, as a new image does; the
+        # control plane, which cannot be rolled, changes type in place (stop and start) instead.
         instance = self._instance(
             node_name,
             WORKER,
             self._args.worker_type.name,
             ami_id,
-            keep=["instance_type"],
+            keep=["instance_type", "instance_market_options"],
             instance_profile=self._args.worker_instance_profile,
+            market=SPOT_MARKET if self._args.worker_spot else None,
         )
         return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
 
@@ -143,6 +153,7 @@ class ClusterNodes(pulumi.ComponentResource):
         keep: list[str] | None = None,
         instance_profile: pulumi.Input[str] | None = None,
         hop_limit: int = NODE_HOP_LIMIT,
+        market: dict | None = None,
     ) -> aws.ec2.Instance:
         args = self._args
         tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
@@ -156,6 +167,7 @@ class ClusterNodes(pulumi.ComponentResource):
             associate_public_ip_address=True,
             key_name=args.key_name,
             iam_instance_profile=instance_profile,
+            instance_market_options=market,
             user_data=render_user_data(role, args.kubernetes_minor, args.cluster_name),
             user_data_replace_on_change=True,
             metadata_options={

@@ -102,6 +102,15 @@ SETTINGS: tuple[Setting, ...] = (
         also="offered in a zone that offers the control plane's type too",
     ),
     Setting(
+        "workerSpot",
+        False,
+        Flag(),
+        "Run new workers as one-time Spot instances (the control plane stays on-demand). An interrupted "
+        "worker is terminated; the next `make up` replaces it, and it joins again.",
+        on_change=NEW_NODES_ONLY,
+        also="a workerInstanceType AWS offers as Spot; not with paused (Spot workers cannot be stopped)",
+    ),
+    Setting(
         "nodeOs",
         "ubuntu-22.04",
         OneOf(tuple(facts.UBUNTU_AMI_NAME_PATTERNS)),

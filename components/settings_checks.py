@@ -109,10 +109,21 @@ def _cloud_controller_for_the_minor(values: dict[str, Any], problems: Problems) 
         )
 
 
+def _spot_workers_are_not_paused(values: dict[str, Any], problems: Problems) -> None:
+    if values["paused"] and values["worker_spot"]:
+        problems.add(
+            "paused",
+            True,
+            "Spot workers cannot be stopped (AWS stops only persistent Spot requests, which outlive their "
+            "instance and are not used here); a cluster with Spot workers is destroyed when done, not paused",
+        )
+
+
 CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
     _network_ids_together,
     _new_vpc_ranges_disjoint,
     _new_vpc_holds_every_node,
     _pod_range_holds_every_node,
     _cloud_controller_for_the_minor,
+    _spot_workers_are_not_paused,
 )

@@ -34,7 +34,10 @@ INSTANCE_TYPES = {
     "t3.large": (2, 8192, ["x86_64"]),
     "t4g.medium": (2, 4096, ["arm64"]),
     "mac1.metal": (12, 32768, ["x86_64_mac"]),
+    "u-6tb1.56xlarge": (224, 6291456, ["x86_64"]),
 }
+# Types AWS sells on demand only (the high-memory and Mac families, for example).
+ON_DEMAND_ONLY = {"mac1.metal", "u-6tb1.56xlarge"}
 # Instance types a zone of the region does not offer.
 NOT_OFFERED = {"t4g.medium": {f"{REGION}a"}, "t3.large": {f"{REGION}b", f"{REGION}c"}}
 
@@ -54,7 +57,9 @@ EXISTING_SUBNETS = {
 
 
 class ClusterMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    def __init__(self, missing_images: frozenset[str] = frozenset()) -> None:
+        """`missing_images`: Canonical AMI name patterns this region has no image for."""
+        self.missing_images = missing_images
         self.invokes: list[tuple[str, dict]] = []
         self._keys: dict[str, object] = {}
         self._counter = 0
@@ -173,6 +178,7 @@ class ClusterMocks(pulumi.runtime.Mocks):
                 "defaultVcpus": vcpus,
                 "memorySize": memory,
                 "supportedArchitectures": arches,
+                "supportedUsagesClasses": ["on-demand"] if instance_type in ON_DEMAND_ONLY else ["on-demand", "spot"],
             }
         if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
             wanted = args.args["filters"][0]["values"]
@@ -182,6 +188,10 @@ class ClusterMocks(pulumi.runtime.Mocks):
             name_filter = next(f for f in args.args["filters"] if f["name"] == "name")["values"][0]
             digest = hashlib.sha256(name_filter.encode()).hexdigest()[:12]
             return {"id": f"ami-{digest}", "name": name_filter}
+        if args.token == "aws:ec2/getAmiIds:getAmiIds":
+            name_filter = next(f for f in args.args["filters"] if f["name"] == "name")["values"][0]
+            found = name_filter not in self.missing_images
+            return {"ids": [f"ami-{hashlib.sha256(name_filter.encode()).hexdigest()[:12]}"] if found else []}
         if args.token == "aws:ec2/getVpcs:getVpcs":
             wanted = args.args["filters"][0]["values"]
             return {"ids": [v for v in wanted if v in EXISTING_VPCS]}

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.harness import run_program, stack_config
+from tests.mocks import ClusterMocks
 from tests.test_settings import assert_rejected
 
 
@@ -89,3 +90,45 @@ def test_existing_vpc_range_must_not_overlap_pods():
         existingSubnetId="subnet-0public",
         podCidr="172.16.0.0/12",
     )
+
+
+def test_spot_workers_need_a_type_aws_sells_as_spot():
+    assert_rejected(
+        ["kubeadm-aws:workerSpot = True is invalid: AWS does not offer workerInstanceType u-6tb1.56xlarge as a Spot"],
+        workerSpot="true",
+        workerInstanceType="u-6tb1.56xlarge",
+    )
+    assert run_program(stack_config(workerInstanceType="u-6tb1.56xlarge")).error is None  # on demand it is
+
+
+def test_spot_workers_cannot_be_paused():
+    assert_rejected(
+        ["kubeadm-aws:paused = True is invalid: Spot workers cannot be stopped"], workerSpot="true", paused="true"
+    )
+
+
+def test_an_architecture_the_os_has_no_image_for_is_refused_by_the_key_that_chose_it():
+    noble_arm64 = "ubuntu/images/hvm-ssd*/ubuntu-noble-24.04-arm64-server-*"
+    run = run_program(
+        stack_config(nodeOs="ubuntu-24.04", workerInstanceType="t4g.medium", controlPlaneInstanceType="t4g.medium"),
+        expect_error=True,
+        mocks=ClusterMocks(missing_images=frozenset({noble_arm64})),
+    )
+    message = str(run.error)
+    assert (
+        "kubeadm-aws:controlPlaneInstanceType = 't4g.medium' is invalid: Canonical publishes no ubuntu-24.04 image"
+        in message
+    )
+    assert (
+        "kubeadm-aws:workerInstanceType = 't4g.medium' is invalid" in message and "for arm64 in this region" in message
+    )
+    assert run.resources == []
+
+
+def test_graviton_for_every_role_builds_the_whole_cluster_on_arm64():
+    run = run_program(stack_config(controlPlaneInstanceType="t4g.medium", workerInstanceType="t4g.medium"))
+    assert run.error is None
+    lookups = [args for token, args in run.mocks.invokes if token == "aws:ec2/getAmi:getAmi"]
+    assert {f["values"][0] for lookup in lookups for f in lookup["filters"] if f["name"] == "architecture"} == {"arm64"}
+    assert {i.inputs["instanceType"] for i in run.of_type("aws:ec2/instance:Instance")} == {"t4g.medium"}
+    assert "kubeadm-lab-smoke-test" in {r.name for r in run.resources}

@@ -386,7 +386,7 @@ def test_make_up_checks_everything_before_it_creates_a_stack():
         "scripts/local/check-aws.py Pulumi.dev.yaml",
         "scripts/local/select-stack.sh dev",
         "scripts/local/allowed-cidrs.sh dev",
-        "pulumi up --stack dev",
+        "pulumi up --refresh --stack dev",
     ]
     positions = [listing.index(step) for step in order]
     assert positions == sorted(positions), listing

@@ -140,3 +140,17 @@ def test_without_aws_integration_pods_on_any_node_cannot_reach_instance_metadata
     for instance in run.of_type(INSTANCE):
         assert instance.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1, instance.name
         assert not [key for key in instance.inputs["tags"] if key.startswith("kubernetes.io/")]
+
+
+def test_spot_workers_are_one_time_requests_and_the_control_plane_stays_on_demand():
+    run = run_program(stack_config(workerSpot="true"))
+    instances = {i.name: i for i in run.of_type(INSTANCE)}
+    assert "instanceMarketOptions" not in instances["kubeadm-lab-control-plane"].inputs
+    for name in ("kubeadm-lab-worker-1", "kubeadm-lab-worker-2"):
+        market = instances[name].inputs["instanceMarketOptions"]
+        assert market == {
+            "marketType": "spot",
+            "spotOptions": {"spotInstanceType": "one-time", "instanceInterruptionBehavior": "terminate"},
+        }
+        # Turning workerSpot on or off applies to new workers; running ones keep their market.
+        assert "instanceMarketOptions" in instances[name].ignore_changes
