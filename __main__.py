@@ -5,6 +5,7 @@ import pulumi
 from components import aws_lookups, settings
 from components.backups import EtcdBackups, EtcdBackupsArgs
 from components.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
+from components.cost import CostEstimate, CostEstimateArgs
 from components.facts import LOGIN_USER, UBUNTU_AMI_NAME_PATTERNS
 from components.iam import NodeRoles, NodeRolesArgs
 from components.keys import SshKeyPair, SshKeyPairArgs
@@ -104,6 +105,18 @@ bootstrap = KubeadmBootstrap(
     ),
 )
 
+cost = CostEstimate(
+    "cost",
+    CostEstimateArgs(
+        region=aws.region,
+        control_plane_type=cfg.control_plane_instance_type,
+        worker_type=cfg.worker_instance_type,
+        worker_count=cfg.worker_count,
+        root_volume_gib=cfg.root_volume_size,
+        paused=cfg.paused,
+    ),
+)
+
 
 def ssh_command(address: pulumi.Input[str], through: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
     """The command that opens a shell on a node; a worker is reached through the control plane."""
@@ -136,3 +149,4 @@ pulumi.export("securityGroupId", security_group.security_group_id)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("subnetId", network.subnet_id)
 pulumi.export("etcdBackupBucket", backups.bucket_name)
+pulumi.export("hourlyCost", cost.hourly_usd)

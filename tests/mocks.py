@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 
 import pulumi
 from cryptography import x509
@@ -36,6 +37,9 @@ INSTANCE_TYPES = {
     "mac1.metal": (12, 32768, ["x86_64_mac"]),
     "u-6tb1.56xlarge": (224, 6291456, ["x86_64"]),
 }
+# On-demand list prices in the mocks' region (USD an hour; gp3 a GB-month), as AWS's price pages for
+# ap-south-1 show them; the README's cost figure is computed from these (tests/test_cost.py).
+PRICES = {"t3.medium": 0.0448, "t3.large": 0.0896, "t3.small": 0.0224, "t4g.medium": 0.0368, "gp3 per GB-month": 0.0912}
 # Types AWS sells on demand only (the high-memory and Mac families, for example).
 ON_DEMAND_ONLY = {"mac1.metal", "u-6tb1.56xlarge"}
 # Instance types a zone of the region does not offer.
@@ -57,12 +61,25 @@ EXISTING_SUBNETS = {
 
 
 class ClusterMocks(pulumi.runtime.Mocks):
-    def __init__(self, missing_images: frozenset[str] = frozenset()) -> None:
-        """`missing_images`: Canonical AMI name patterns this region has no image for."""
+    def __init__(self, missing_images: frozenset[str] = frozenset(), prices: dict | None = None) -> None:
+        """`missing_images`: Canonical AMI name patterns this region has no image for. `prices`: what the
+        Price List answers, by instance type or "gp3 per GB-month" (USD)."""
         self.missing_images = missing_images
+        self.prices = PRICES if prices is None else prices
         self.invokes: list[tuple[str, dict]] = []
+        self.invoke_providers: list[tuple[str, str]] = []  # token and the provider reference, urn::id
         self._keys: dict[str, object] = {}
         self._counter = 0
+
+    def _price_list_product(self, args: dict) -> str | None:
+        """A product as the Price List API answers it (one on-demand term, one price dimension), or None."""
+        filters = {f["field"]: f["value"] for f in args["filters"]}
+        key = filters.get("instanceType") or f"{filters.get('volumeApiName')} per GB-month"
+        if filters.get("regionCode") != REGION or key not in self.prices:
+            return None
+        dimension = {"unit": "Hrs", "pricePerUnit": {"USD": f"{self.prices[key]:.10f}"}}
+        term = {"priceDimensions": {"SKU.TERM.RATE": dimension}}
+        return json.dumps({"product": {"attributes": filters}, "terms": {"OnDemand": {"SKU.TERM": term}}})
 
     # --- resources -------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
@@ -166,6 +183,7 @@ class ClusterMocks(pulumi.runtime.Mocks):
     # --- invokes ---------------------------------------------------------------------------------
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.invokes.append((args.token, dict(args.args)))
+        self.invoke_providers.append((args.token, args.provider))
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": REGION, "name": REGION, "region": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com"}
         if args.token == "aws:ec2/getInstanceType:getInstanceType":
@@ -192,6 +210,11 @@ class ClusterMocks(pulumi.runtime.Mocks):
             name_filter = next(f for f in args.args["filters"] if f["name"] == "name")["values"][0]
             found = name_filter not in self.missing_images
             return {"ids": [f"ami-{hashlib.sha256(name_filter.encode()).hexdigest()[:12]}"] if found else []}
+        if args.token == "aws:pricing/getProduct:getProduct":
+            product = self._price_list_product(args.args)
+            if product is None:  # the provider reports a data source's error as a failure of the invoke
+                return {}, [("filters", "reading Pricing Product: no results found for given filters")]
+            return {"result": product}
         if args.token == "aws:ec2/getVpcs:getVpcs":
             wanted = args.args["filters"][0]["values"]
             return {"ids": [v for v in wanted if v in EXISTING_VPCS]}

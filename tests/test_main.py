@@ -36,10 +36,21 @@ def test_outputs(default_run):
 
 def test_every_resource_belongs_to_a_component(default_run):
     top_level = {r.name for r in default_run.resources if r.parent.endswith("pulumi:pulumi:Stack::kubeadm-aws-dev")}
-    assert top_level == {"ssh", "network", "security", "roles", "etcd-backups", "nodes", "power", "pki", "kubeadm"}
+    assert top_level == {
+        "ssh",
+        "network",
+        "security",
+        "roles",
+        "etcd-backups",
+        "nodes",
+        "power",
+        "pki",
+        "kubeadm",
+        "cost",
+    }
 
 
-COMPONENT_MODULES = ["keys", "network", "security", "iam", "backups", "nodes", "power", "pki", "bootstrap"]
+COMPONENT_MODULES = ["keys", "network", "security", "iam", "backups", "nodes", "power", "pki", "bootstrap", "cost"]
 
 
 @pytest.mark.parametrize("module", COMPONENT_MODULES)

@@ -1,0 +1,83 @@
+"""hourlyCost: the Price List API's on-demand prices through a provider in us-east-1, turned into USD an
+hour for the stack's instances, volumes and public addresses; a failed lookup warns and leaves it null;
+the README's figure is what the program computes from the recorded prices."""
+
+import json
+import re
+
+import pytest
+
+from components import cost
+from tests.harness import ROOT, run_program, stack_config
+from tests.mocks import PRICES, REGION, ClusterMocks
+
+PROVIDER = "pulumi:providers:aws"
+
+
+def price_lookups(run):
+    return [args for token, args in run.mocks.invokes if token == "aws:pricing/getProduct:getProduct"]
+
+
+def test_the_default_stack_is_priced_from_the_price_list():
+    run = run_program(stack_config())
+    nodes, gib = 3, 20
+    expected = nodes * PRICES["t3.medium"] + nodes * gib * PRICES["gp3 per GB-month"] / 730 + nodes * 0.005
+    assert run.outputs["hourlyCost"] == round(expected, 4) == 0.1569
+
+
+def test_the_lookups_go_through_a_provider_in_a_price_list_region():
+    run = run_program(stack_config())
+    (provider,) = [r for r in run.resources if r.type == PROVIDER and r.name == "cost-price-list"]
+    assert provider.inputs["region"] == "us-east-1"
+    used = {ref for token, ref in run.mocks.invoke_providers if token == "aws:pricing/getProduct:getProduct"}
+    assert used == {f"{provider.urn}::{provider.name}-id"}
+
+
+def test_the_filters_name_one_linux_on_demand_product_and_the_gp3_storage():
+    lookups = price_lookups(run_program(stack_config(workerInstanceType="t3.large")))
+    filters = [{f["field"]: f["value"] for f in lookup["filters"]} for lookup in lookups]
+    assert all(lookup["serviceCode"] == "AmazonEC2" for lookup in lookups)
+    instances = sorted((f for f in filters if "instanceType" in f), key=lambda f: f["instanceType"])
+    assert [f["instanceType"] for f in instances] == ["t3.large", "t3.medium"]
+    for found in instances:
+        assert found == {
+            "regionCode": REGION,
+            "instanceType": found["instanceType"],
+            "operatingSystem": "Linux",
+            "tenancy": "Shared",
+            "preInstalledSw": "NA",
+            "capacitystatus": "Used",
+            "licenseModel": "No License required",
+        }
+    assert {"regionCode": REGION, "productFamily": "Storage", "volumeApiName": "gp3"} in filters
+
+
+def test_paused_counts_only_the_disks_and_the_elastic_ip():
+    run = run_program(stack_config(paused="true", rootVolumeSize=50))
+    assert run.outputs["hourlyCost"] == round(3 * 50 * PRICES["gp3 per GB-month"] / 730 + 0.005, 4)
+
+
+def test_a_failed_lookup_warns_and_leaves_the_figure_unknown():
+    run = run_program(stack_config(workerInstanceType="t2.medium"))  # the price list answers nothing for it
+    assert run.error is None and run.outputs["hourlyCost"] is None
+    (warning,) = [w for w in run.warnings if "hourlyCost" in w]
+    assert "the AWS Price List API did not price the stack" in warning and "no results found" in warning
+    assert "kubeadm-lab-ready" in {r.name for r in run.resources}  # the cluster is built all the same
+
+
+def test_a_product_with_more_than_one_price_is_not_guessed_at():
+    dimension = {"pricePerUnit": {"USD": "0.1"}}
+    product = {"terms": {"OnDemand": {"A": {"priceDimensions": {"x": dimension, "y": dimension}}}}}
+    with pytest.raises(ValueError):
+        cost.on_demand_usd(json.dumps(product))
+    run = run_program(stack_config(), mocks=ClusterMocks(prices={}))
+    assert run.outputs["hourlyCost"] is None
+
+
+def test_the_readme_shows_what_the_program_computes():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## What it costs") :]
+    (figure,) = re.findall(r"\*\*\$([0-9.]+) an hour\*\*", section)
+    assert float(figure) == run_program(stack_config()).outputs["hourlyCost"]
+    assert f"${PRICES['t3.medium']} an hour for t3.medium" in section
+    assert f"${PRICES['gp3 per GB-month']} per GB-month for gp3" in section
