@@ -3,18 +3,28 @@
 import pulumi
 import pulumi_kubernetes as k8s
 import settings
-from workload import NginxWorkload
+from workload import NginxWorkload, NginxWorkloadArgs
 
 config = settings.load()
 
 cluster = pulumi.StackReference(config.cluster_stack)
-provider = k8s.Provider("cluster", kubeconfig=cluster.require_output("kubeconfig"))
-nginx = NginxWorkload("nginx", replicas=config.replicas, node_port=config.node_port, provider=provider)
+kubeconfig = settings.kubeconfig_of_a_matching_cluster(
+    config, cluster.get_output("awsIntegration"), cluster.require_output("kubeconfig")
+)
+provider = k8s.Provider("cluster", kubeconfig=kubeconfig)
+nginx = NginxWorkload(
+    "nginx",
+    NginxWorkloadArgs(replicas=config.replicas, node_port=config.node_port, aws_integration=config.aws_integration),
+    provider=provider,
+)
 
-# Any node answers on the NodePort; workers when there are some, else the control plane.
-node_addresses = pulumi.Output.all(
-    cluster.require_output("workerPublicIps"), cluster.require_output("controlPlanePublicIp")
-).apply(lambda args: list(args[0]) or [args[1]])
+if nginx.load_balancer_hostname is not None:
+    urls = nginx.load_balancer_hostname.apply(lambda hostname: [f"http://{hostname}"])
+else:
+    # Any node answers on the NodePort; workers when there are some, else the control plane.
+    urls = pulumi.Output.all(
+        cluster.require_output("workerPublicIps"), cluster.require_output("controlPlanePublicIp")
+    ).apply(lambda args: [f"http://{address}:{config.node_port}" for address in (list(args[0]) or [args[1]])])
 pulumi.export("serviceName", nginx.service_name)
 pulumi.export("nodePort", nginx.node_port)
-pulumi.export("urls", node_addresses.apply(lambda addresses: [f"http://{a}:{config.node_port}" for a in addresses]))
+pulumi.export("urls", urls)

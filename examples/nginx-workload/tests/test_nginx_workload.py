@@ -1,5 +1,6 @@
 """The consumer stack under the mock engine: the cluster stack is a mocked StackReference."""
 
+import subprocess
 from pathlib import Path
 
 import pulumi
@@ -11,6 +12,7 @@ from tests.harness import run_program, stack_config
 EXAMPLE_DIR = Path(__file__).resolve().parent.parent
 
 PROJECT = "nginx-workload"
+LOAD_BALANCER = "a1b2c3-123456789.ap-south-1.elb.amazonaws.com"
 KUBECONFIG = (
     "apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: https://198.51.100.10:6443\n"
 )
@@ -19,8 +21,9 @@ KUBECONFIG = (
 class ClusterStackMocks(pulumi.runtime.Mocks):
     """Answers for the cluster stack's outputs; Kubernetes objects echo their inputs."""
 
-    def __init__(self, workers=("203.0.113.21", "203.0.113.22")):
+    def __init__(self, workers=("203.0.113.21", "203.0.113.22"), aws_integration: bool | None = True):
         self.workers = list(workers)
+        self.aws_integration = aws_integration  # None: a cluster stack from before the output existed
         self.referenced: list[str] = []
 
     def new_resource(self, args):
@@ -31,7 +34,13 @@ class ClusterStackMocks(pulumi.runtime.Mocks):
                 "workerPublicIps": self.workers,
                 "controlPlanePublicIp": "198.51.100.10",
             }
+            if self.aws_integration is not None:
+                outputs["awsIntegration"] = self.aws_integration
             return args.name, {"name": args.inputs["name"], "outputs": outputs, "secretOutputNames": ["kubeconfig"]}
+        if args.typ == "kubernetes:core/v1:Service" and args.inputs["spec"]["type"] == "LoadBalancer":
+            # What the cloud controller reports once AWS has made the load balancer.
+            status = {"loadBalancer": {"ingress": [{"hostname": LOAD_BALANCER}]}}
+            return f"{args.name}-id", {**args.inputs, "status": status}
         return f"{args.name}-id", args.inputs
 
     def call(self, args):
@@ -54,6 +63,11 @@ def deployed():
     return run(mocks, clusterStack="organization/kubeadm-aws/dev"), mocks
 
 
+@pytest.fixture(scope="module")
+def without_aws():
+    return run(ClusterStackMocks(aws_integration=False), awsIntegration="false", replicas="2")
+
+
 def test_reads_the_named_cluster_stack(deployed):
     _, mocks = deployed
     assert mocks.referenced == ["organization/kubeadm-aws/dev"]
@@ -66,41 +80,92 @@ def test_provider_gets_the_kubeconfig_and_it_stays_secret(deployed):
     assert "kubeconfig" in provider.secret_inputs
 
 
-def test_workload_is_declared_on_that_provider(deployed):
+def test_with_aws_integration_nginx_is_behind_a_load_balancer_and_serves_a_page_from_a_volume(deployed):
     run_, _ = deployed
     (provider,) = run_.of_type("pulumi:providers:kubernetes")
     (deployment,) = run_.of_type("kubernetes:apps/v1:Deployment")
     (service,) = run_.of_type("kubernetes:core/v1:Service")
-    for resource in (deployment, service):
+    (claim,) = run_.of_type("kubernetes:core/v1:PersistentVolumeClaim")
+    for resource in (deployment, service, claim):
         assert resource.provider == f"{provider.urn}::cluster-id"
+    assert service.inputs["spec"]["type"] == "LoadBalancer"
+    assert claim.inputs["spec"] == {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}
+    assert "storageClassName" not in claim.inputs["spec"]  # the cluster's default: encrypted gp3
+    spec = deployment.inputs["spec"]
+    assert spec["replicas"] == 1 and spec["strategy"] == {"type": "Recreate"}
+    pod = spec["template"]["spec"]
+    assert pod["volumes"] == [{"name": "pages", "persistentVolumeClaim": {"claimName": "nginx-pages"}}]
+    (writer,) = pod["initContainers"]
+    (nginx,) = pod["containers"]
+    mount = [{"name": "pages", "mountPath": "/usr/share/nginx/html"}]
+    assert writer["volumeMounts"] == nginx["volumeMounts"] == mount
+    assert (
+        writer["command"][:2] == ["sh", "-c"] and "[ -s /usr/share/nginx/html/index.html ] ||" in writer["command"][2]
+    )
+    assert run_.outputs["urls"] == [f"http://{LOAD_BALANCER}"]
+
+
+def test_the_page_is_written_once_and_kept(tmp_path):
+    from workload import WRITE_PAGE_ONCE
+
+    html = tmp_path / "html"
+    html.mkdir()
+    command = WRITE_PAGE_ONCE.replace("/usr/share/nginx/html", str(html))
+    subprocess.run(["sh", "-c", command], check=True, env={"PATH": "/usr/bin:/bin", "HOSTNAME": "nginx-abc"})
+    first = (html / "index.html").read_text()
+    assert "This page lives on an EBS volume" in first and "by nginx-abc" in first
+    subprocess.run(["sh", "-c", command], check=True, env={"PATH": "/usr/bin:/bin", "HOSTNAME": "nginx-xyz"})
+    assert (html / "index.html").read_text() == first
+
+
+def test_without_aws_integration_nginx_is_on_a_node_port(without_aws):
+    (deployment,) = without_aws.of_type("kubernetes:apps/v1:Deployment")
+    (service,) = without_aws.of_type("kubernetes:core/v1:Service")
+    assert without_aws.of_type("kubernetes:core/v1:PersistentVolumeClaim") == []
     spec = deployment.inputs["spec"]
     assert spec["replicas"] == 2
     (container,) = spec["template"]["spec"]["containers"]
-    assert container["image"] == "nginx:1.27-alpine"
+    assert container["image"] == "nginx:1.27-alpine" and "volumeMounts" not in container
     assert (
         spec["selector"]["matchLabels"] == spec["template"]["metadata"]["labels"] == service.inputs["spec"]["selector"]
     )
     assert service.inputs["spec"]["type"] == "NodePort"
     assert service.inputs["spec"]["ports"] == [{"name": "http", "port": 80, "targetPort": "http", "nodePort": 30080}]
+    assert without_aws.outputs["urls"] == ["http://203.0.113.21:30080", "http://203.0.113.22:30080"]
 
 
 def test_exports_where_to_reach_it(deployed):
     run_, _ = deployed
-    assert run_.outputs["urls"] == ["http://203.0.113.21:30080", "http://203.0.113.22:30080"]
     assert run_.outputs["nodePort"] == 30080 and run_.outputs["serviceName"] == "nginx"
     assert not run_.secret_outputs
 
 
 def test_single_node_cluster_is_reached_on_the_control_plane():
-    run_ = run(ClusterStackMocks(workers=()), nodePort=31000, replicas=1)
+    run_ = run(ClusterStackMocks(workers=(), aws_integration=False), nodePort=31000, awsIntegration="false")
     assert run_.outputs["urls"] == ["http://198.51.100.10:31000"]
     (deployment,) = run_.of_type("kubernetes:apps/v1:Deployment")
     assert deployment.inputs["spec"]["replicas"] == 1
 
 
+@pytest.mark.parametrize("cluster_has_it", [False, None])
+def test_a_setting_the_cluster_stack_contradicts_fails_naming_the_key(cluster_has_it):
+    run_ = run(ClusterStackMocks(aws_integration=cluster_has_it), expect_error=True)
+    message = str(run_.error)
+    assert "nginx-workload:awsIntegration = true is invalid" in message
+    assert "has awsIntegration false; set it to the same" in message
+    # The provider, and so every Kubernetes object, waits for the check.
+    assert not [r for r in run_.resources if r.type.startswith("kubernetes:")]
+
+
 @pytest.mark.parametrize(
     "settings, key",
-    [({"nodePort": "8080"}, "nodePort"), ({"replicas": "0"}, "replicas"), ({"clusterStack": "dev"}, "clusterStack")],
+    [
+        ({"nodePort": "8080"}, "nodePort"),
+        ({"replicas": "0"}, "replicas"),
+        ({"replicas": "2"}, "replicas"),  # one EBS volume attaches to one node
+        ({"clusterStack": "dev"}, "clusterStack"),
+        ({"awsIntegration": "yes"}, "awsIntegration"),
+    ],
 )
 def test_bad_settings_fail_before_any_resource(settings, key):
     run_ = run(expect_error=True, **settings)
