@@ -107,8 +107,25 @@ def storage_class() -> str:
     )
 
 
-def _files(manifests: versions.ManifestSet) -> str:
-    return "".join(f"{name} {sha256}\n" for name, sha256 in manifests.files.items())
+def _install_step(
+    node: NodeInfo, manifests: versions.ManifestSet, kustomization: str, rollouts: str, after: Sequence[pulumi.Resource]
+) -> Step:
+    """Applies a pinned manifest set with the program's kustomization; a new release re-applies it."""
+    return Step(
+        f"{node.name}-{manifests.name}",
+        node,
+        render(
+            "bootstrap/install-manifests.sh",
+            NAME=manifests.name,
+            BASE_URL=manifests.base_url,
+            FILES="".join(f"{name} {sha256}\n" for name, sha256 in manifests.files.items()),
+            KUSTOMIZATION=kustomization,
+            ROLLOUTS=rollouts,
+        ),
+        triggers=[node.instance.id],
+        after=after,
+        timeout="20m",
+    )
 
 
 def install_aws_addons(
@@ -120,37 +137,21 @@ def install_aws_addons(
     after: Sequence[pulumi.Resource],
 ) -> list[remote.Command]:
     cloud_controller = run.run(
-        Step(
-            f"{node.name}-aws-cloud-controller-manager",
+        _install_step(
             node,
-            render(
-                "bootstrap/install-manifests.sh",
-                NAME="aws-cloud-controller-manager",
-                BASE_URL=versions.CLOUD_CONTROLLER_MANIFESTS.base_url,
-                FILES=_files(versions.CLOUD_CONTROLLER_MANIFESTS),
-                KUSTOMIZATION=cloud_controller_kustomization(cluster_name, kubernetes_minor),
-                ROLLOUTS="kube-system/daemonset/aws-cloud-controller-manager",
-            ),
-            triggers=[node.instance.id],
-            after=after,
-            timeout="20m",
+            versions.CLOUD_CONTROLLER_MANIFESTS,
+            cloud_controller_kustomization(cluster_name, kubernetes_minor),
+            "kube-system/daemonset/aws-cloud-controller-manager",
+            after,
         )
     )
     csi_driver = run.run(
-        Step(
-            f"{node.name}-aws-ebs-csi-driver",
+        _install_step(
             node,
-            render(
-                "bootstrap/install-manifests.sh",
-                NAME="aws-ebs-csi-driver",
-                BASE_URL=versions.EBS_CSI_MANIFESTS.base_url,
-                FILES=_files(versions.EBS_CSI_MANIFESTS),
-                KUSTOMIZATION=ebs_csi_kustomization(cluster_name),
-                ROLLOUTS="kube-system/deployment/ebs-csi-controller kube-system/daemonset/ebs-csi-node",
-            ),
-            triggers=[node.instance.id],
-            after=[cloud_controller],
-            timeout="20m",
+            versions.EBS_CSI_MANIFESTS,
+            ebs_csi_kustomization(cluster_name),
+            "kube-system/deployment/ebs-csi-controller kube-system/daemonset/ebs-csi-node",
+            [cloud_controller],
         )
     )
     default_storage = run.run(

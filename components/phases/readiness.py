@@ -14,6 +14,11 @@ from components.script_rendering import render
 READINESS_TIMEOUT_SECONDS = 900
 
 
+def _wait_for_every_node(nodes: Sequence[NodeInfo]) -> str:
+    names = " ".join(node.name for node in nodes)
+    return render("bootstrap/wait-for-cluster.sh", NODE_NAMES=names, TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS)
+
+
 def readiness_gate(
     run: StepRunner,
     control_plane: NodeInfo,
@@ -24,12 +29,11 @@ def readiness_gate(
     after: Sequence[pulumi.Resource],
 ) -> remote.Command:
     """Runs again whenever a node is replaced or the cluster is built anew."""
-    names = " ".join(node.name for node in nodes)
     return run.run(
         Step(
             f"{cluster_name}-ready",
             control_plane,
-            render("bootstrap/wait-for-cluster.sh", NODE_NAMES=names, TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS),
+            _wait_for_every_node(nodes),
             triggers=[*(node.instance.id for node in nodes), cluster_id],
             after=after,
             timeout="20m",
@@ -47,12 +51,11 @@ def running_again(
 ) -> remote.Command:
     """Every node Ready on a running cluster. It is left out while the cluster is paused, so turning
     `paused` off creates it again: the nodes are started, and this waits for them (no other step runs)."""
-    names = " ".join(node.name for node in nodes)
     return run.run(
         Step(
             f"{cluster_name}-running",
             control_plane,
-            render("bootstrap/wait-for-cluster.sh", NODE_NAMES=names, TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS),
+            _wait_for_every_node(nodes),
             after=after,
             booting_node=True,  # the control plane may be starting
             timeout="20m",
