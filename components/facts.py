@@ -12,6 +12,8 @@ ADMIN_KUBECONFIG = "/etc/kubernetes/admin.conf"
 KUBELET_KUBECONFIG = "/etc/kubernetes/kubelet.conf"
 KUBERNETES_PKI_DIR = "/etc/kubernetes/pki"
 API_SERVER_PORT = 6443
+SSH_PORT = 22
+NODE_PORT_RANGE = (30000, 32767)  # Kubernetes' default --service-node-port-range
 # Where cloud-init writes the node-preparation scripts, and steps install the control plane's tools.
 NODE_PREP_DIR = "/usr/local/lib/kubeadm-aws"
 # kubeadm's stacked etcd: its client endpoint on the control plane, and its data.

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.facts import API_SERVER_PORT
+from components.facts import API_SERVER_PORT, NODE_PORT_RANGE, SSH_PORT
 from components.tags import cloud_tags, cluster_tags
 
 
@@ -23,9 +23,9 @@ class PortRule:
 # Reachable from the allowed CIDRs. Everything else (kubelet 10250, etcd 2379-2380, scheduler 10259,
 # controller-manager 10257, Calico BGP and IP-in-IP, Flannel VXLAN) only flows between the nodes.
 PUBLIC_PORTS = (
-    PortRule("SSH, for the bootstrap commands and operators", 22, 22),
+    PortRule("SSH, for the bootstrap commands and operators", SSH_PORT, SSH_PORT),
     PortRule("Kubernetes API server", API_SERVER_PORT, API_SERVER_PORT),
-    PortRule("NodePort services", 30000, 32767),
+    PortRule("NodePort services", *NODE_PORT_RANGE),
 )
 
 

@@ -120,7 +120,13 @@ class Ipv4CidrList:
             items = json.loads(raw)
         except json.JSONDecodeError:
             items = None
-        if not isinstance(items, list) or not items or not all(isinstance(item, str) for item in items):
+        if items == []:
+            raise Invalid(
+                "it is not set, and nothing of the cluster is reachable from the internet until it is. Set it to "
+                "your address: pulumi config set --path 'allowedCidrs[0]' "
+                '"$(curl -s https://checkip.amazonaws.com)/32" (make up does this on its first run)'
+            )
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
             raise Invalid('expected a non-empty list of IPv4 CIDRs, e.g. ["203.0.113.7/32"]')
         return tuple(str(parse_ipv4_cidr(item)) for item in items)
 

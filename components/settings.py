@@ -47,9 +47,11 @@ class Setting:
     description: str
     # What a later `pulumi up` does with a change of this setting on a live cluster.
     on_change: str
-    # What else is checked, against AWS or the other settings (for the docs; the checks are below and
-    # in components/aws_lookups.py).
+    # What else is checked, against AWS or the other settings (for the docs; the checks are in
+    # components/settings_checks.py and components/aws_lookups.py).
     also: str = ""
+    # The stack must set it: its default (empty) is refused, saying how to set it.
+    required: bool = False
 
     @property
     def attr(self) -> str:
@@ -176,11 +178,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "allowedCidrs",
-        ["0.0.0.0/0"],
+        [],
         Ipv4CidrList(),
-        "Who may reach SSH (22), the API server (6443) and NodePorts. Open to the world, `pulumi up` "
-        "warns; `make up` sets your address (/32) on its first run.",
+        "Who may reach SSH (22), the API server (6443) and NodePorts. Required: unset, `pulumi up` stops and "
+        "says how to set it; `make up` sets your address (/32) on its first run. `0.0.0.0/0` opens them to "
+        "the world, with a warning.",
         on_change="in place: the security group's rules are replaced",
+        required=True,
     ),
     Setting(
         "awsIntegration",

@@ -28,7 +28,8 @@ class Problems:
         self.messages: list[str] = []
 
     def add(self, key: str, value: object, allowed: str) -> None:
-        self.messages.append(f"{PROJECT}:{key} = {value!r} is invalid: {allowed}")
+        shown = "" if value is None else f" = {value!r}"  # None: the stack does not set it
+        self.messages.append(f"{PROJECT}:{key}{shown} is invalid: {allowed}")
 
     def raise_if_any(self) -> None:
         if self.messages:

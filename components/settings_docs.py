@@ -49,6 +49,8 @@ def pulumi_yaml(current: str) -> str:
 
 
 def _default_text(setting: Setting) -> str:
+    if setting.required:
+        return "none: required"
     if isinstance(setting.default, (list, bool)) or setting.default == "":
         return f"`{json.dumps(setting.default)}`"
     return f"`{setting.default}`"

@@ -23,7 +23,12 @@ INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 
-GUARDED_PORTS = {22: "SSH", facts.API_SERVER_PORT: "the Kubernetes API"}
+# The ports the program opens to allowedCidrs, by the name a violation gives them.
+GUARDED_PORTS = {
+    (facts.SSH_PORT, facts.SSH_PORT): "SSH",
+    (facts.API_SERVER_PORT, facts.API_SERVER_PORT): "the Kubernetes API",
+    facts.NODE_PORT_RANGE: "NodePorts",
+}
 KUBEADM_MIN_VCPUS = facts.KUBEADM_MIN_CONTROL_PLANE_VCPUS
 KUBEADM_MIN_MEMORY_MIB = facts.KUBEADM_MIN_CONTROL_PLANE_MEMORY_MIB
 # The program tags the control plane with what AWS reported for its instance type.
@@ -72,7 +77,7 @@ def _guarded_ports_in(protocol: Any, from_port: Any, to_port: Any) -> list[str]:
     if str(protocol) not in ("tcp", "6"):
         return []
     low, high = int(from_port or 0), int(to_port if to_port is not None else from_port or 65535)
-    return [name for port, name in GUARDED_PORTS.items() if low <= port <= high]
+    return [name for (first, last), name in GUARDED_PORTS.items() if low <= last and first <= high]
 
 
 def _ingress_rules(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, list]]:
@@ -103,7 +108,7 @@ def _ingress_rules(args: ResourceValidationArgs) -> list[tuple[Any, Any, Any, li
     return []
 
 
-def forbid_ssh_and_api_open_to_world(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+def forbid_public_ports_open_to_world(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
     for protocol, from_port, to_port, cidrs in _ingress_rules(args):
         if _open_to_world(cidrs):
             for name in _guarded_ports_in(protocol, from_port, to_port):
@@ -152,10 +157,10 @@ POLICIES = [
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     ResourceValidationPolicy(
-        name="ssh-and-api-not-open-to-world",
-        description="SSH (22) and the Kubernetes API (6443) are not open to 0.0.0.0/0 or ::/0. Advisory unless "
-        "the pack's config makes it mandatory (strict.json).",
-        validate=forbid_ssh_and_api_open_to_world,
+        name="public-ports-not-open-to-world",
+        description="SSH (22), the Kubernetes API (6443) and NodePorts (30000-32767) are not open to 0.0.0.0/0 or "
+        "::/0. Advisory unless the pack's config makes it mandatory (strict.json, which the PR preview uses).",
+        validate=forbid_public_ports_open_to_world,
         enforcement_level=EnforcementLevel.ADVISORY,
     ),
     ResourceValidationPolicy(

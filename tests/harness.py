@@ -113,11 +113,19 @@ class _ListHandler(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+# The address `make up` writes into allowedCidrs on a stack's first run.
+MAKE_UP_ADDRESS = "192.0.2.10/32"
+
+
 def stack_config(project: str = PROJECT, **overrides: Any) -> dict[str, str]:
-    """Stack config as the CLI passes it: `project:key` to string (lists as JSON)."""
+    """Stack config as the CLI passes it: `project:key` to string (lists as JSON). A cluster stack is as
+    `make up` leaves it, with allowedCidrs set to one address; `allowedCidrs=None` leaves it unset."""
+    values: dict[str, Any] = {"allowedCidrs": [MAKE_UP_ADDRESS]} if project == PROJECT else {}
+    values.update(overrides)
     config = {"aws:region": REGION}
-    for key, value in overrides.items():
-        config[f"{project}:{key}"] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    for key, value in values.items():
+        if value is not None:
+            config[f"{project}:{key}"] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
     return config
 
 

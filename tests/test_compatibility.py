@@ -14,7 +14,9 @@ import pytest
 from tests.harness import ROOT, run_program, stack_config
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
-STACKS = {"default": {}, "3-workers-flannel": {"workerCount": 3, "cni": "flannel"}}
+# As stacks built before allowedCidrs was required have it: open (its old default), which names their rules.
+OPEN = {"allowedCidrs": ["0.0.0.0/0"]}
+STACKS = {"default": OPEN, "3-workers-flannel": {**OPEN, "workerCount": 3, "cni": "flannel"}}
 
 
 @pytest.mark.parametrize("name", sorted(STACKS))

@@ -69,7 +69,7 @@ def test_restricted_cidrs_give_no_warning(default_run):
 
 
 def test_open_to_the_world_warns_loudly():
-    run = run_program(stack_config())
+    run = run_program(stack_config(allowedCidrs=["0.0.0.0/0"]))
     (warning,) = [w for w in run.warnings if "0.0.0.0/0" in w]
     assert "open to the whole internet" in warning and "allowedCidrs" in warning
 
@@ -79,3 +79,9 @@ def test_the_cloud_controller_finds_the_nodes_group_by_the_cluster_tag(default_r
     # It adds its load balancers' rules to this group; the program's rules are separate resources, so
     # a later pulumi up leaves those rules alone.
     assert group.inputs["tags"]["kubernetes.io/cluster/kubeadm-lab"] == "owned"
+
+
+def test_unset_allowed_cidrs_opens_nothing_and_stops_before_any_resource():
+    run = run_program(stack_config(allowedCidrs=None), expect_error=True)
+    assert "kubeadm-aws:allowedCidrs is invalid: it is not set" in str(run.error)
+    assert run.resources == []

@@ -97,10 +97,16 @@ def test_defaults_make_a_valid_three_node_cluster():
     assert len(run.of_type("aws:ec2/instance:Instance")) == 3
 
 
-def test_sample_stack_is_the_guides_region_with_two_workers():
+def test_sample_stack_is_the_guides_region_with_two_workers_and_closed_until_an_address_is_set():
     stack = yaml.safe_load(Path(ROOT / "Pulumi.dev.yaml").read_text())["config"]
-    assert stack["aws:region"] == "ap-south-1"
-    run = run_program({f"{k}": str(v) for k, v in stack.items()})
+    assert stack["aws:region"] == "ap-south-1" and "kubeadm-aws:allowedCidrs" not in stack
+    sample = {f"{k}": str(v) for k, v in stack.items()}
+    refused = run_program(sample, expect_error=True)
+    message = str(refused.error)
+    assert "kubeadm-aws:allowedCidrs is invalid: it is not set" in message and refused.resources == []
+    assert "pulumi config set --path 'allowedCidrs[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"" in message
+    # As make up leaves it on the first run: the address set.
+    run = run_program({**sample, "kubeadm-aws:allowedCidrs": '["192.0.2.10/32"]'})
     assert len(run.of_type("aws:ec2/instance:Instance")) == 3
 
 
@@ -160,6 +166,10 @@ def test_pod_range_must_hold_a_slash_24_for_every_node():
 @pytest.mark.parametrize("setting", settings.SETTINGS, ids=lambda s: s.key)
 def test_every_default_passes_its_own_check(setting):
     text = setting_types.as_text(setting.value.kind, setting.default)
+    if setting.required:
+        with pytest.raises(setting_types.Invalid, match="it is not set"):
+            setting.value.parse(text)
+        return
     parsed = setting.value.parse(text)
     expected = tuple(setting.default) if isinstance(setting.default, list) else setting.default
     assert parsed == (expected if expected != "" else None)
@@ -175,12 +185,14 @@ def test_settings_hold_exactly_the_tables_keys():
     loaded = settings.load(pulumi_config({}))
     assert set(vars(loaded)) == {s.attr for s in settings.SETTINGS}
     assert len({s.attr for s in settings.SETTINGS}) == len(settings.SETTINGS)
-    assert loaded.worker_count == 2 and loaded.allowed_cidrs == ("0.0.0.0/0",) and loaded.existing_vpc_id is None
+    assert loaded.worker_count == 2 and loaded.allowed_cidrs == ("192.0.2.10/32",) and loaded.existing_vpc_id is None
 
 
 def pulumi_config(values: dict):
+    """The config of a stack as make up leaves it (allowedCidrs set), with `values` on top."""
     import pulumi
 
+    values = {"allowedCidrs": '["192.0.2.10/32"]', **values}
     pulumi.runtime.set_all_config({f"kubeadm-aws:{k}": v for k, v in values.items()})
     return pulumi.Config("kubeadm-aws")
 

@@ -62,16 +62,38 @@ def test_ci_and_the_test_workflow_run_the_readmes_test_command():
     assert "export REQUIRE_VM_TEST=1" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_preview_on_pull_requests_with_the_policy_pack():
+def test_preview_runs_gated_read_only_and_checked_by_the_base_branchs_strict_policy_pack():
     workflow = load("preview.yml")
-    assert list(workflow[True]) == ["pull_request"]
-    assert workflow["permissions"]["id-token"] == "write" and workflow["permissions"]["pull-requests"] == "write"
-    by_action = {step["uses"].split("@")[0]: step for step in steps(workflow) if "uses" in step}
-    credentials = by_action["aws-actions/configure-aws-credentials"]["with"]
-    assert credentials["role-to-assume"] == "${{ vars.AWS_ROLE_ARN }}"
-    pulumi = by_action["pulumi/actions"]
+    assert list(workflow[True]) == ["pull_request"]  # never pull_request_target: no write token, no secrets of main
+    assert workflow["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    (job,) = workflow["jobs"].values()
+    assert job["environment"] == "preview"  # required reviewers gate it; the role trusts this environment only
+    by_action = {}
+    for step in job["steps"]:
+        if "uses" in step:
+            by_action.setdefault(step["uses"].split("@")[0], []).append(step)
+    pr, base = by_action["actions/checkout"]
+    assert "with" not in pr
+    assert base["with"] == {"ref": "${{ github.event.pull_request.base.sha }}", "path": ".base"}
+    (credentials,) = by_action["aws-actions/configure-aws-credentials"]
+    assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+    (pulumi,) = by_action["pulumi/actions"]
     assert pulumi["with"]["command"] == "preview" and pulumi["with"]["stack-name"] == "dev"
     assert pulumi["with"]["comment-on-pr"] is True
-    assert pulumi["with"]["policyPacks"] == "policy"
+    assert pulumi["with"]["policyPacks"] == ".base/policy"
+    assert pulumi["with"]["policyPackConfigs"] == ".base/policy/strict.json"
     assert pulumi["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
-    assert pulumi["env"]["PULUMI_CONFIG_PASSPHRASE"] == "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}"
+
+
+def test_every_action_is_pinned_by_commit_with_its_release_in_a_comment():
+    for workflow in WORKFLOWS:
+        lines = [line.strip() for line in workflow.read_text().splitlines() if re.match(r"\s*(- )?uses:", line)]
+        assert lines, workflow.name
+        for line in lines:
+            assert re.fullmatch(r"(- )?uses: [\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+(\.\d+)*", line), line
+
+
+def test_the_strict_configuration_makes_the_exposure_check_mandatory():
+    import json
+
+    assert json.loads((ROOT / "policy" / "strict.json").read_text()) == {"public-ports-not-open-to-world": "mandatory"}

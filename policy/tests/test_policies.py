@@ -94,14 +94,28 @@ def test_control_plane_below_kubeadm_minimum(instance_type, tags, bad):
             {"ipProtocol": "tcp", "fromPort": 6443, "toPort": 6443, "cidrIpv6": "::/0"},
             ["the Kubernetes API"],
         ),
-        (policies.INGRESS_RULE, {"ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"}, ["SSH", "the Kubernetes API"]),
+        (
+            policies.INGRESS_RULE,
+            {"ipProtocol": "-1", "cidrIpv4": "0.0.0.0/0"},
+            ["SSH", "the Kubernetes API", "NodePorts"],
+        ),
         (policies.INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22, "cidrIpv4": "203.0.113.7/32"}, []),
-        (policies.INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 30000, "toPort": 32767, "cidrIpv4": "0.0.0.0/0"}, []),
+        (
+            policies.INGRESS_RULE,
+            {"ipProtocol": "tcp", "fromPort": 30000, "toPort": 32767, "cidrIpv4": "0.0.0.0/0"},
+            ["NodePorts"],
+        ),
+        (
+            policies.INGRESS_RULE,
+            {"ipProtocol": "tcp", "fromPort": 32000, "toPort": 40000, "cidrIpv4": "0.0.0.0/0"},
+            ["NodePorts"],
+        ),
+        (policies.INGRESS_RULE, {"ipProtocol": "tcp", "fromPort": 443, "toPort": 443, "cidrIpv4": "0.0.0.0/0"}, []),
         (policies.INGRESS_RULE, {"ipProtocol": "-1", "referencedSecurityGroupId": "sg-1"}, []),
         (
             policies.SECURITY_GROUP,
             {"ingress": [{"protocol": "tcp", "fromPort": 0, "toPort": 65535, "cidrBlocks": ["0.0.0.0/0"]}]},
-            ["SSH", "the Kubernetes API"],
+            ["SSH", "the Kubernetes API", "NodePorts"],
         ),
         (
             policies.SECURITY_GROUP_RULE,
@@ -115,21 +129,21 @@ def test_control_plane_below_kubeadm_minimum(instance_type, tags, bad):
         ),
     ],
 )
-def test_ssh_and_api_open_to_the_world(resource_type, props, exposed):
-    found = violations(policies.forbid_ssh_and_api_open_to_world, resource_type, props)
+def test_public_ports_open_to_the_world(resource_type, props, exposed):
+    found = violations(policies.forbid_public_ports_open_to_world, resource_type, props)
     assert [message.split(" is open")[0] for message in found] == exposed
 
 
 def test_enforcement_levels():
     levels = {policy.name: policy.enforcement_level for policy in policies.POLICIES}
-    assert levels.pop("ssh-and-api-not-open-to-world") == EnforcementLevel.ADVISORY
+    assert levels.pop("public-ports-not-open-to-world") == EnforcementLevel.ADVISORY
     assert set(levels.values()) == {EnforcementLevel.MANDATORY}
 
 
 def test_strict_config_makes_the_exposure_policy_mandatory():
     config = json.loads((POLICY_DIR / "strict.json").read_text())
-    assert config == {"ssh-and-api-not-open-to-world": "mandatory"}
-    assert "ssh-and-api-not-open-to-world" in {policy.name for policy in policies.POLICIES}
+    assert config == {"public-ports-not-open-to-world": "mandatory"}
+    assert "public-ports-not-open-to-world" in {policy.name for policy in policies.POLICIES}
 
 
 def test_main_holds_only_the_pack():
@@ -173,9 +187,9 @@ def test_the_stack_passes_the_pack_when_restricted():
     assert pack_violations(run_program(stack_config(allowedCidrs=["203.0.113.7/32"]))) == {}
 
 
-def test_the_stacks_open_default_gets_only_the_advisory():
+def test_a_stack_opened_to_the_world_gets_only_the_exposure_policy():
     from tests.harness import run_program, stack_config
 
-    found = pack_violations(run_program(stack_config()))
-    assert set(found) == {"ssh-and-api-not-open-to-world"}
-    assert len(found["ssh-and-api-not-open-to-world"]) == 2  # the SSH rule and the API rule
+    found = pack_violations(run_program(stack_config(allowedCidrs=["0.0.0.0/0"])))
+    assert set(found) == {"public-ports-not-open-to-world"}
+    assert len(found["public-ports-not-open-to-world"]) == 3  # the SSH, API and NodePort rules
