@@ -146,6 +146,9 @@ pulumi.export(
         **{w.name: ssh_command(w.private_ip, through=nodes.control_plane.public_ip) for w in nodes.workers},
     },
 )
+pulumi.export(
+    "sshHostKeys", {node.name: node.host_key for node in [nodes.control_plane, *nodes.workers]}
+)  # None for a node built before nodes got their host keys from the stack
 pulumi.export("securityGroupId", security_group.security_group_id)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("subnetId", network.subnet_id)

@@ -7,6 +7,8 @@ bootstrap's first command reports.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import yaml
 
 from components import versions
@@ -50,8 +52,17 @@ def preparation_steps(role: str, kubernetes_minor: str) -> list[tuple[str, str]]
     return steps
 
 
-def render_user_data(role: str, kubernetes_minor: str, cluster_name: str) -> str:
-    """The `#cloud-config` document for a node of `role`."""
+@dataclass(frozen=True)
+class HostKey:
+    """The node's SSH host key (ED25519, OpenSSH formats), from the stack."""
+
+    private_openssh: str
+    public_openssh: str
+
+
+def render_user_data(role: str, kubernetes_minor: str, cluster_name: str, host_key: HostKey | None = None) -> str:
+    """The `#cloud-config` document for a node of `role`; with `host_key`, sshd serves that key alone, so
+    the bootstrap can pin it. The document then holds a private key: keep it secret."""
     if role not in ROLES:
         raise ValueError(f"unknown node role {role!r}; expected one of {ROLES}")
     steps = preparation_steps(role, kubernetes_minor)
@@ -64,6 +75,15 @@ def render_user_data(role: str, kubernetes_minor: str, cluster_name: str) -> str
         # One command, so that the first failing step stops the rest and fails cloud-init.
         "runcmd": [" && ".join(f"{NODE_PREP_DIR}/{name}" for name, _ in steps)],
     }
+    if host_key is not None:
+        document |= {
+            "ssh_deletekeys": True,
+            "ssh_genkeytypes": ["ed25519"],  # given, so none is generated: sshd serves this key alone
+            "ssh_keys": {
+                "ed25519_private": _LiteralStr(host_key.private_openssh),
+                "ed25519_public": host_key.public_openssh.strip(),
+            },
+        }
     header = f"#cloud-config\n# {cluster_name} {role}: node preparation for kubeadm (Kubernetes {kubernetes_minor})\n"
     user_data = header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
     if len(user_data.encode()) > EC2_USER_DATA_LIMIT_BYTES:

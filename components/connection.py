@@ -24,14 +24,18 @@ PER_DIAL_TIMEOUT_SECONDS = 10
 def ssh_to(
     node: NodeInfo, private_key: pulumi.Input[str], booting: bool = False, through: NodeInfo | None = None
 ) -> remote.ConnectionArgs:
-    """SSH to `node`, or to its private address through the node `through` (the control plane)."""
+    """SSH to `node`, or to its private address through the node `through` (the control plane); each hop
+    checks the host key the node got from the stack (pulumi-command refuses a node that serves another)."""
     attempts = BOOTING_NODE_DIAL_ATTEMPTS if booting else DIAL_ATTEMPTS
     login = {"user": LOGIN_USER, "private_key": private_key, "per_dial_timeout": PER_DIAL_TIMEOUT_SECONDS}
     if through is None:
-        return remote.ConnectionArgs(host=node.public_ip, dial_error_limit=attempts, **login)
+        return remote.ConnectionArgs(host=node.public_ip, host_key=node.host_key, dial_error_limit=attempts, **login)
     return remote.ConnectionArgs(
         host=node.private_ip,
+        host_key=node.host_key,
         dial_error_limit=attempts,
-        proxy=remote.ProxyConnectionArgs(host=through.public_ip, dial_error_limit=attempts, **login),
+        proxy=remote.ProxyConnectionArgs(
+            host=through.public_ip, host_key=through.host_key, dial_error_limit=attempts, **login
+        ),
         **login,
     )

@@ -37,14 +37,15 @@ def reset_node_script() -> str:
     return render("bootstrap/kubeadm-reset.sh")
 
 
-def remove_node(node_name: str, node_ip: pulumi.Input[str]) -> DeleteHook:
+def remove_node(node_name: str, node_ip: pulumi.Input[str], host_key: pulumi.Input[str | None]) -> DeleteHook:
     """On the control plane: drain and delete the Node, then reset the machine if it still answers (the
-    step's stdin carries the SSH key for that)."""
-    script = pulumi.Output.from_input(node_ip).apply(
-        lambda ip: render(
+    step's stdin carries the SSH key for that), checking the machine's host key when it has one."""
+    script = pulumi.Output.all(node_ip, host_key).apply(
+        lambda values: render(
             "bootstrap/remove-node.sh",
             NODE_NAME=node_name,
-            NODE_IP=ip,
+            NODE_IP=values[0],
+            NODE_HOST_KEY=values[1] or "none",
             LOGIN_USER=LOGIN_USER,
             RESET_SCRIPT=reset_node_script(),
         )

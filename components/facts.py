@@ -41,6 +41,9 @@ ROLE_TAG = "Role"
 # cannot call AWS) can check kubeadm's minimum.
 VCPUS_TAG = "kubeadm-aws/vcpus"
 MEMORY_TAG = "kubeadm-aws/memory-mib"
+# On an instance built with its SSH host key from the stack (and only there: a later pulumi up never
+# adds it to an instance built before), so that the chain knows which nodes it can pin.
+HOST_KEY_TAG = "kubeadm-aws/host-key"
 
 # --- images ----------------------------------------------------------------------------------------
 # Canonical publishes Ubuntu's official AMIs under this owner id.

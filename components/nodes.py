@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_tls as tls
 
 from components.aws_lookups import InstanceType
-from components.cloud_init import render_user_data
-from components.facts import CANONICAL_OWNER_ID, CONTROL_PLANE, MEMORY_TAG, ROLE_TAG, VCPUS_TAG, WORKER
+from components.cloud_init import HostKey, render_user_data
+from components.facts import CANONICAL_OWNER_ID, CONTROL_PLANE, HOST_KEY_TAG, MEMORY_TAG, ROLE_TAG, VCPUS_TAG, WORKER
 from components.tags import cloud_tags, cluster_tags
 
 # IMDSv2 hops: the node itself reaches instance metadata, a pod (one hop further) does not, but for
@@ -36,6 +37,9 @@ class NodeInfo:
     public_ip: pulumi.Output[str]
     private_ip: pulumi.Output[str]
     public_dns: pulumi.Output[str]
+    # The SSH host key ("ssh-ed25519 AAAA…") the node serves, or None for a node built before the stack
+    # gave nodes their host keys: the chain pins it on every connection.
+    host_key: pulumi.Output[str | None]
 
     @property
     def provider_id(self) -> pulumi.Output[str]:
@@ -76,6 +80,7 @@ class ClusterNodes(pulumi.ComponentResource):
     def __init__(self, name: str, args: ClusterNodesArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterNodes", name, None, opts)
         self._args = args
+        self._host_keys: dict[aws.ec2.Instance, tls.PrivateKey] = {}
         self.control_plane = self._control_plane(f"{args.cluster_name}-control-plane")
         self.workers = []
         if args.worker_count:
@@ -113,7 +118,9 @@ class ClusterNodes(pulumi.ComponentResource):
         # Read through the association, so that whoever connects to this address waits until it is attached.
         public_ip = pulumi.Output.all(association.id, address.public_ip).apply(lambda args: args[1])
         public_dns = pulumi.Output.all(association.id, address.public_dns).apply(lambda args: args[1])
-        return NodeInfo(node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns)
+        return NodeInfo(
+            node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns, self._pinned(instance)
+        )
 
     def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
         # A new worker type or market applies to workers created from now on, as a new image does; the
@@ -127,7 +134,15 @@ class ClusterNodes(pulumi.ComponentResource):
             instance_profile=self._args.worker_instance_profile,
             market=SPOT_MARKET if self._args.worker_spot else None,
         )
-        return NodeInfo(node_name, WORKER, instance, instance.public_ip, instance.private_ip, instance.public_dns)
+        return NodeInfo(
+            node_name,
+            WORKER,
+            instance,
+            instance.public_ip,
+            instance.private_ip,
+            instance.public_dns,
+            self._pinned(instance),
+        )
 
     def _ubuntu_ami(self, arch: str) -> pulumi.Output[str]:
         ami = aws.ec2.get_ami_output(
@@ -142,6 +157,27 @@ class ClusterNodes(pulumi.ComponentResource):
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
         return ami.id
+
+    def _host_key(self, node_name: str) -> tls.PrivateKey:
+        # Named after the node, not the instance: a replaced node keeps its host key.
+        return tls.PrivateKey(f"{node_name}-host-key", algorithm="ED25519", opts=pulumi.ResourceOptions(parent=self))
+
+    def _pinned(self, instance: aws.ec2.Instance) -> pulumi.Output[str | None]:
+        """The host key of an instance that was built with it (its tag says so), else None, with a warning."""
+        key = self._host_keys[instance]
+
+        def pinned(values: list) -> str | None:
+            tags, name, public_key = values
+            if (tags or {}).get(HOST_KEY_TAG):
+                return public_key.strip()
+            pulumi.log.warn(
+                f"{name} was built before nodes got their SSH host keys from the stack: the bootstrap's SSH "
+                f"connections to it are not pinned. To pin them: make replace-node NODE={name}",
+                resource=self,
+            )
+            return None
+
+        return pulumi.Output.all(instance.tags, instance.tags["Name"], key.public_key_openssh).apply(pinned)
 
     def _instance(
         self,
@@ -158,7 +194,18 @@ class ClusterNodes(pulumi.ComponentResource):
         args = self._args
         tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
         tags |= cloud_tags(args.cluster_name, args.aws_integration)
-        return aws.ec2.Instance(
+        host_key = self._host_key(node_name)
+        user_data = pulumi.Output.secret(
+            pulumi.Output.all(host_key.private_key_openssh, host_key.public_key_openssh).apply(
+                lambda keys: render_user_data(
+                    role,
+                    args.kubernetes_minor,
+                    args.cluster_name,
+                    HostKey(private_openssh=keys[0], public_openssh=keys[1]),
+                )
+            )
+        )
+        instance = aws.ec2.Instance(
             node_name,
             ami=ami_id,
             instance_type=instance_type,
@@ -168,7 +215,7 @@ class ClusterNodes(pulumi.ComponentResource):
             key_name=args.key_name,
             iam_instance_profile=instance_profile,
             instance_market_options=market,
-            user_data=render_user_data(role, args.kubernetes_minor, args.cluster_name),
+            user_data=user_data,
             user_data_replace_on_change=True,
             metadata_options={
                 "http_tokens": "required",
@@ -182,9 +229,14 @@ class ClusterNodes(pulumi.ComponentResource):
                 "delete_on_termination": True,
                 "tags": tags,
             },
-            tags=tags,
+            tags={**tags, HOST_KEY_TAG: "stack"},
             # A node keeps the image and the user data it was built with: a newer Canonical image or an
             # edited preparation script applies to nodes created from now on, and never replaces a node
             # (with it etcd or a worker's pods). `pulumi up --replace <urn>` moves one node deliberately.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["ami", "user_data", *(keep or [])]),
+            # The host-key tag, too, is written only when an instance is created.
+            opts=pulumi.ResourceOptions(
+                parent=self, ignore_changes=["ami", "user_data", f'tags["{HOST_KEY_TAG}"]', *(keep or [])]
+            ),
         )
+        self._host_keys[instance] = host_key
+        return instance

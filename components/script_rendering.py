@@ -16,7 +16,7 @@ import re
 import shlex
 from pathlib import Path
 
-from components import facts
+from components import facts, versions
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -28,6 +28,8 @@ NODE_FACTS = {
     "KUBERNETES_PKI_DIR": facts.KUBERNETES_PKI_DIR,
     "ETCD_DATA_DIR": facts.ETCD_DATA_DIR,
     "ETCD_PEER_PORT": facts.ETCD_PEER_PORT,
+    "DOCKER_KEY_FINGERPRINT": versions.DOCKER_APT_KEY.fingerprint,
+    "KUBERNETES_KEY_FINGERPRINT": versions.KUBERNETES_APT_KEY.fingerprint,
 }
 
 _REQUIRED_VARIABLE = re.compile(r'^: "\$\{([A-Z][A-Z0-9_]*):\?', re.MULTILINE)

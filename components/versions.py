@@ -20,6 +20,29 @@ DEFAULT_KUBERNETES_MINOR = "1.36"
 CONTAINERD_LINE = "2"
 
 
+@dataclass(frozen=True)
+class AptKey:
+    """The key an apt repository is signed with, pinned by its fingerprint: a node refuses another."""
+
+    repository: str
+    url: str
+    fingerprint: str  # of the primary key, as `gpg --show-keys` prints it
+
+
+DOCKER_APT_KEY = AptKey(
+    "Docker's apt repository (containerd.io)",
+    "https://download.docker.com/linux/ubuntu/gpg",
+    "9DC858229FC7DD38854AE2D88D81803C0EBFCD88",
+)
+# One key signs every minor's repository of pkgs.k8s.io (the isv:kubernetes OBS project); it is
+# extended before it expires, so the fingerprint stays.
+KUBERNETES_APT_KEY = AptKey(
+    "pkgs.k8s.io (kubeadm, kubelet, kubectl)",
+    "https://pkgs.k8s.io/core:/stable:/v<minor>/deb/Release.key",
+    "DE15B14486CD377B9E876E1A234654DA9A296436",
+)
+
+
 def minor_number(minor: str) -> tuple[int, int]:
     major, _, rest = minor.partition(".")
     return int(major), int(rest)

@@ -61,10 +61,17 @@ EXISTING_SUBNETS = {
 
 
 class ClusterMocks(pulumi.runtime.Mocks):
-    def __init__(self, missing_images: frozenset[str] = frozenset(), prices: dict | None = None) -> None:
+    def __init__(
+        self,
+        missing_images: frozenset[str] = frozenset(),
+        prices: dict | None = None,
+        built_before_host_keys: frozenset[str] = frozenset(),
+    ) -> None:
         """`missing_images`: Canonical AMI name patterns this region has no image for. `prices`: what the
-        Price List answers, by instance type or "gp3 per GB-month" (USD)."""
+        Price List answers, by instance type or "gp3 per GB-month" (USD). `built_before_host_keys`: instances
+        whose state comes from before nodes got their host keys from the stack."""
         self.missing_images = missing_images
+        self.built_before_host_keys = built_before_host_keys
         self.prices = PRICES if prices is None else prices
         self.invokes: list[tuple[str, dict]] = []
         self.invoke_providers: list[tuple[str, str]] = []  # token and the provider reference, urn::id
@@ -93,7 +100,11 @@ class ClusterMocks(pulumi.runtime.Mocks):
 
     def _aws_ec2_instance_Instance(self, name, inputs):
         octet = self._counter % 250 + 2
+        tags = dict(inputs.get("tags") or {})
+        if name in self.built_before_host_keys:  # its state, from before the tag existed, lacks it
+            tags.pop("kubeadm-aws/host-key", None)
         return {
+            "tags": tags,
             "publicIp": f"203.0.113.{octet}",
             "privateIp": f"10.0.0.{octet}",
             "publicDns": f"ec2-203-0-113-{octet}.{REGION}.compute.amazonaws.com",

@@ -9,12 +9,17 @@ from components import script_rendering
 
 
 def run_function(script_name: str, call: str, **env: str) -> subprocess.CompletedProcess:
-    """Runs `call` after the script's definitions: its text, libraries inlined, without its `main "$@"`."""
+    """Runs `call` after the script's definitions: its text, libraries inlined, without its `main "$@"`.
+    The facts and pins that rendering fills in (script_rendering.NODE_FACTS) are set unless `env` says
+    otherwise."""
     text = script_rendering.with_libraries(script_rendering.script_text(script_name))
     body, last_line = text.rstrip("\n").rsplit("\n", 1)
     assert last_line == 'main "$@"', f"{script_name} must end by calling main"
     return subprocess.run(
-        ["bash", "-c", f"{body}\n{call}"], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}
+        ["bash", "-c", f"{body}\n{call}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **{k: str(v) for k, v in script_rendering.NODE_FACTS.items()}, **env},
     )
 
 

@@ -38,8 +38,12 @@ def require_vm_tools():
         pytest.skip(reason)
 
 
+WORKER = {}  # the user data and the host key the program gives the worker
+
+
 def worker_user_data() -> str:
     run = run_program(stack_config(workerCount=1))
+    WORKER["host_key"] = run.named("kubeadm-lab-worker-1-host-key").state["publicKeyOpenssh"].strip()
     return run.named("kubeadm-lab-worker-1").inputs["userData"]
 
 
@@ -153,3 +157,9 @@ def test_a_failed_preparation_reaches_pulumi_with_its_cause(probe):
     assert "cloud-init failed on vm-test" in output
     assert "Could not resolve host: download.docker.com" in output
     assert "scripts-user" in output
+
+
+def test_sshd_serves_the_host_key_from_the_stack_and_no_other(probe):
+    assert probe["host_key"] == WORKER["host_key"]
+    assert probe["host_key_files"] == "1"
+    assert probe["served_host_key"] == WORKER["host_key"]

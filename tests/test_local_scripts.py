@@ -283,10 +283,16 @@ SSH_COMMANDS = {
 }
 
 
-def ssh_setup(tmp_path: Path) -> Path:
+CONTROL_PLANE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAcontrolplanekeyAAAAAAAAAAAAAAAAAAAAAAA"
+WORKER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAworkerkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+HOST_KEYS = {"kubeadm-lab-control-plane": CONTROL_PLANE_KEY, "kubeadm-lab-worker-1": WORKER_KEY}
+
+
+def ssh_setup(tmp_path: Path, host_keys: dict = HOST_KEYS) -> Path:
     bin_dir = tmp_path / "bin"
     pulumi = f"""case "$*" in
   *sshCommands*) echo {shlex.quote(json.dumps(SSH_COMMANDS))} ;;
+  *sshHostKeys*) echo {shlex.quote(json.dumps(host_keys))} ;;
   *sshPrivateKey*) echo "-----BEGIN OPENSSH PRIVATE KEY-----" ;;
 esac"""
     fake_command(bin_dir, "pulumi", pulumi)
@@ -311,6 +317,28 @@ def test_ssh_uses_the_stacks_key_with_mode_600_and_accepts_the_host_key_once(tmp
         f"ProxyCommand=ssh {options} -o UserKnownHostsFile=.cache/ssh/known_hosts-dev -W %h:%p ubuntu@198.51.100.10"
         in line
     )
+
+
+def test_ssh_trusts_the_host_keys_the_stack_gave_the_nodes(tmp_path):
+    known_hosts = tmp_path / ".cache" / "ssh" / "known_hosts-dev"
+    known_hosts.parent.mkdir(parents=True)
+    # A key from an earlier machine at the worker's address, and another host's line, which stays.
+    known_hosts.write_text("10.0.0.21 ssh-ed25519 AAAAold\n198.51.100.99 ssh-ed25519 AAAAother\n")
+    result = run("ssh-node.sh", "dev", "kubeadm-lab-worker-1", cwd=tmp_path, bin_dir=ssh_setup(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert known_hosts.read_text().splitlines() == [
+        "198.51.100.99 ssh-ed25519 AAAAother",
+        f"198.51.100.10 {CONTROL_PLANE_KEY}",
+        f"10.0.0.21 {WORKER_KEY}",
+    ]
+
+
+def test_a_node_built_before_host_keys_is_not_pinned(tmp_path):
+    keys = {"kubeadm-lab-control-plane": CONTROL_PLANE_KEY, "kubeadm-lab-worker-1": None}
+    result = run("ssh-node.sh", "dev", "kubeadm-lab-worker-1", cwd=tmp_path, bin_dir=ssh_setup(tmp_path, keys))
+    assert result.returncode == 0, result.stderr
+    lines = (tmp_path / ".cache" / "ssh" / "known_hosts-dev").read_text().splitlines()
+    assert lines == [f"198.51.100.10 {CONTROL_PLANE_KEY}"]
 
 
 def test_ssh_to_the_control_plane_needs_no_proxy(tmp_path):

@@ -35,12 +35,16 @@ def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path,
     assert result.stdout == ""  # stdout is the token, and nothing else
 
 
-def remove(tmp_path: Path, ssh_body: str, timeout: str = "60") -> tuple:
+HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBKPynm0PXtYbkkPlcIbZqfbEqWDbO7bPsqnIFabT2v"
+
+
+def remove(tmp_path: Path, ssh_body: str, timeout: str = "60", host_key: str = HOST_KEY) -> tuple:
     path = kubectl_at(tmp_path, "10.0.0.9")
     stand_in(tmp_path / "bin", "ssh", ssh_body)
     variables = {
         "NODE_NAME": "lab-worker-1",
         "NODE_IP": "10.0.0.9",
+        "NODE_HOST_KEY": host_key,
         "LOGIN_USER": "ubuntu",
         "RESET_SCRIPT": "#!/usr/bin/env bash\nkubeadm reset --force\n",
         "ADMIN_KUBECONFIG": "k",
@@ -79,3 +83,25 @@ def test_the_ssh_key_never_outlives_the_hook(tmp_path):
     ssh_call = next(line for line in calls.splitlines() if line.startswith("ssh "))
     key_path = ssh_call.split(" -i ", 1)[1].split(" ", 1)[0]
     assert not Path(key_path).exists()
+
+
+# ssh as the hook calls it, which records the known_hosts file it was told to trust.
+RECORD_KNOWN_HOSTS = (
+    'for a; do case "$a" in UserKnownHostsFile=*) f="${a#UserKnownHostsFile=}"; '
+    '[ -f "$f" ] && cp "$f" "$(dirname "$CALLS")/known-hosts-seen" ;; esac; done'
+)
+
+
+def test_the_machine_is_reset_only_if_it_serves_its_host_key_from_the_stack(tmp_path):
+    result, _, calls = remove(tmp_path, RECORD_KNOWN_HOSTS)
+    assert result.returncode == 0, result.stderr
+    ssh_call = next(line for line in calls.splitlines() if line.startswith("ssh "))
+    assert "StrictHostKeyChecking=yes" in ssh_call and "StrictHostKeyChecking=no" not in ssh_call
+    assert (tmp_path / "known-hosts-seen").read_text() == f"10.0.0.9 {HOST_KEY}\n"
+
+
+def test_a_machine_built_before_host_keys_is_reset_without_the_check(tmp_path):
+    result, _, calls = remove(tmp_path, RECORD_KNOWN_HOSTS, host_key="none")
+    assert result.returncode == 0, result.stderr
+    ssh_call = next(line for line in calls.splitlines() if line.startswith("ssh "))
+    assert "StrictHostKeyChecking=no" in ssh_call and "UserKnownHostsFile=/dev/null" in ssh_call

@@ -96,7 +96,7 @@ def join(
             ),
             stdin=ssh_private_key,  # for the delete hook's reset over SSH
             secret_output=True,
-            delete=delete_hooks.remove_node(worker.name, worker.private_ip),
+            delete=delete_hooks.remove_node(worker.name, worker.private_ip, worker.host_key),
             after=[joined],
         )
     )

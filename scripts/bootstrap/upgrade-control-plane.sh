@@ -11,6 +11,7 @@ shopt -s inherit_errexit
 : "${TARGET_MINOR:?Kubernetes minor the cluster must run, e.g. 1.37}"
 : "${BACKUP_UNIT:?systemd unit that snapshots etcd}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${KUBERNETES_KEY_FINGERPRINT:?fingerprint of the key pkgs.k8s.io signs its repositories with}"
 
 readonly DRAIN_TIMEOUT_SECONDS=300
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/upgrade.log}"
@@ -18,6 +19,7 @@ readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/upgrade.log}"
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/verify.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubernetes-packages.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/upgrade-decision.sh"
 

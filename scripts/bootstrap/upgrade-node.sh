@@ -7,10 +7,12 @@ shopt -s inherit_errexit
 
 : "${NODE_NAME:?Kubernetes name of this node}"
 : "${TARGET_MINOR:?Kubernetes minor this node must run}"
+: "${KUBERNETES_KEY_FINGERPRINT:?fingerprint of the key pkgs.k8s.io signs its repositories with}"
 
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/upgrade.log}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/verify.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubernetes-packages.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/upgrade-decision.sh"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Opens a shell on one node with the stack's SSH key, kept in .cache/ssh/ with mode 600; a worker through
-# the control plane. The node's host key is accepted the first time and checked every time after (a
-# per-stack known_hosts file).
+# the control plane. Each node's host key is the one the stack gave it (a per-stack known_hosts file);
+# a node built before nodes got their host keys is accepted the first time and checked after that.
 # Usage: ssh-node.sh STACK NODE [ssh arguments...]
 set -euo pipefail
 
@@ -17,6 +17,25 @@ for name, command in json.load(sys.stdin).items():
     words = shlex.split(command)
     proxy = [w for w in words if w.startswith("ProxyCommand=")]
     print(name, words[-1], proxy[0].split()[-1] if proxy else "-")
+'
+}
+
+# Writes the host keys the stack gave its nodes into the known_hosts file, in place of any other key
+# for those addresses; a node built before nodes got their host keys is accepted the first time.
+pin_host_keys() {
+  local stack="$1" known_hosts="$2" commands keys
+  commands=$(pulumi stack output sshCommands --json --stack "$stack")
+  keys=$(pulumi stack output sshHostKeys --json --stack "$stack" 2>/dev/null || echo '{}')
+  COMMANDS="$commands" KEYS="$keys" KNOWN_HOSTS="$known_hosts" python3 -c '
+import json, os, shlex
+commands, keys = json.loads(os.environ["COMMANDS"]), json.loads(os.environ["KEYS"] or "{}")
+pinned = {shlex.split(command)[-1].split("@")[-1]: keys[name] for name, command in commands.items() if keys.get(name)}
+path = os.environ["KNOWN_HOSTS"]
+kept = []
+if os.path.exists(path):
+    kept = [line for line in open(path) if line.split(" ", 1)[0] not in pinned]
+with open(path, "w") as known_hosts:
+    known_hosts.writelines(kept + [f"{address} {key}\n" for address, key in pinned.items()])
 '
 }
 
@@ -37,6 +56,7 @@ main() {
   key="$SSH_DIR/$stack.pem"
   (umask 077 && pulumi stack output sshPrivateKey --show-secrets --stack "$stack" >"$key")
   chmod 600 "$key"
+  pin_host_keys "$stack" "$SSH_DIR/known_hosts-$stack"
   options=(-i "$key" -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new
     -o UserKnownHostsFile="$SSH_DIR/known_hosts-$stack")
   if [[ "$jump" != - ]]; then

@@ -4,20 +4,28 @@
 set -euo pipefail
 
 : "${CONTAINERD_LINE:?major version line of containerd.io to install, e.g. 2}"
+: "${DOCKER_KEY_FINGERPRINT:?fingerprint of the key Docker signs its apt repository with}"
 
 readonly KEYRING=/etc/apt/keyrings/docker.asc
+readonly KEY_URL=https://download.docker.com/linux/ubuntu/gpg
 readonly SOURCE_LIST=/etc/apt/sources.list.d/docker.list
 readonly PIN_FILE=/etc/apt/preferences.d/containerd
 readonly CONFIG_FILE=/etc/containerd/config.toml
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/verify.sh"
 
 add_docker_repository() {
   local codename arch
   codename=$(. /etc/os-release && echo "$VERSION_CODENAME")
   arch=$(dpkg --print-architecture)
   install -d -m 0755 /etc/apt/keyrings
-  curl -fsSL --retry 5 https://download.docker.com/linux/ubuntu/gpg -o "$KEYRING"
+  curl -fsSL --retry 5 "$KEY_URL" -o "$KEYRING.download"
+  verify_key_fingerprint "$KEYRING.download" "$DOCKER_KEY_FINGERPRINT" "$KEY_URL" || {
+    rm -f "$KEYRING.download"
+    return 1
+  }
+  mv "$KEYRING.download" "$KEYRING"
   chmod a+r "$KEYRING"
   echo "deb [arch=$arch signed-by=$KEYRING] https://download.docker.com/linux/ubuntu $codename stable" >"$SOURCE_LIST"
   printf 'Package: containerd.io\nPin: version %s.*\nPin-Priority: 1001\n' "$CONTAINERD_LINE" >"$PIN_FILE"

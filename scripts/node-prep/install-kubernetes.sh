@@ -4,8 +4,10 @@
 set -euo pipefail
 
 : "${KUBERNETES_MINOR:?Kubernetes minor version, e.g. 1.36}"
+: "${KUBERNETES_KEY_FINGERPRINT:?fingerprint of the key pkgs.k8s.io signs its repositories with}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/verify.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubernetes-packages.sh"
 
 main() {

@@ -17,6 +17,17 @@ snapshot() {
   } | sha256sum | cut -d' ' -f1
 }
 
+# The ed25519 key sshd serves (it starts at boot, after cloud-init has written the keys), or nothing.
+served_host_key() {
+  local served
+  for _ in $(seq 30); do
+    served=$(timeout 5 ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null | grep -v '^#' | cut -d' ' -f2,3)
+    [[ -n "$served" ]] && break
+    sleep 2
+  done
+  printf '%s' "$served"
+}
+
 main() {
   report swap_activated_at_boot "$(journalctl -b --no-pager | grep -c 'Activated swap')"
   report swap "$(swapon --noheadings --show | wc -l)"
@@ -28,6 +39,10 @@ main() {
   for key in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables net.ipv4.ip_forward; do
     report "$key" "$(sysctl -n "$key")"
   done
+  # The host key cloud-init installed, the key files there are, and the key sshd serves.
+  report host_key "$(cut -d' ' -f1,2 /etc/ssh/ssh_host_ed25519_key.pub)"
+  report host_key_files "$(find /etc/ssh -name 'ssh_host_*_key' | wc -l)"
+  report served_host_key "$(served_host_key)"
   local before after
   before=$(snapshot)
   "$SCRIPTS/prepare-node.sh" >/dev/null 2>&1
