@@ -78,7 +78,14 @@ power = ClusterPower(
         paused=cfg.paused,
     ),
 )
-pki = ClusterPki("pki", ClusterPkiArgs(cluster_name=cfg.cluster_name))
+pki = ClusterPki(
+    "pki",
+    ClusterPkiArgs(
+        cluster_name=cfg.cluster_name,
+        admin_certificate_days=cfg.admin_certificate_days,
+        admin_generation=cfg.admin_generation,
+    ),
+)
 bootstrap = KubeadmBootstrap(
     "kubeadm",
     KubeadmBootstrapArgs(
@@ -128,6 +135,8 @@ def ssh_command(address: pulumi.Input[str], through: pulumi.Input[str] | None = 
 
 pulumi.export("kubeconfig", bootstrap.kubeconfig)
 pulumi.export("apiServerEndpoint", bootstrap.api_server_endpoint)
+pulumi.export("workloadKubeconfig", bootstrap.workload_kubeconfig)
+pulumi.export("workloadNamespace", bootstrap.workload_namespace)
 pulumi.export("clusterName", cfg.cluster_name)
 pulumi.export("kubernetesVersion", cfg.kubernetes_version)
 pulumi.export("cni", cfg.cni)

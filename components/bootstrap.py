@@ -19,7 +19,7 @@ from pulumi_command import remote
 
 from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
-from components.phases import addons, readiness, smoke_test, upgrades, workers
+from components.phases import access, addons, readiness, smoke_test, upgrades, workers
 from components.phases import control_plane as control_plane_phase
 from components.phases.backups import BackupSchedule, schedule_etcd_backups
 from components.phases.nodes import wait_for_cloud_init
@@ -54,6 +54,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         api_server_endpoint: `https://<Elastic IP>:6443`.
         node_names: the Kubernetes node names, control plane first.
         ready: the readiness gate command; depend on it to act on a Ready cluster.
+        workload_kubeconfig: a kubeconfig of the ServiceAccount that may manage workloads in
+            `workload_namespace` and nothing else (a secret).
     """
 
     kubeconfig: pulumi.Output[str]
@@ -85,7 +87,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             run, control_plane, target_minor=args.kubernetes_minor, after=[init, backups]
         )
         cni = control_plane_phase.install_cni(run, control_plane, cni=args.cni, pod_cidr=args.pod_cidr, after=init)
-        before_ready = [cni, backups, control_plane_ready]
+        admin_access, workload_access = access.grant_access(
+            run, control_plane, admin_user=args.credentials.admin_user, cluster_id=cluster_id, after=[init]
+        )
+        before_ready = [cni, backups, control_plane_ready, admin_access, workload_access]
         if args.aws_integration:
             before_ready += addons.install_aws_addons(
                 run,
@@ -150,4 +155,12 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         self.api_server_endpoint = pulumi.Output.concat("https://", control_plane.public_ip, f":{API_SERVER_PORT}")
         kubeconfig = args.credentials.kubeconfig(args.cluster_name, self.api_server_endpoint)
         self.kubeconfig = pulumi.Output.all(proven.id, kubeconfig).apply(lambda values: values[1])
+        self.workload_kubeconfig = args.credentials.token_kubeconfig(
+            args.cluster_name,
+            self.api_server_endpoint,
+            user_name=access.WORKLOAD_ACCOUNT,
+            token=workload_access.stdout,
+            namespace=access.WORKLOAD_NAMESPACE,
+        )
+        self.workload_namespace = access.WORKLOAD_NAMESPACE
         self.register_outputs({"api_server_endpoint": self.api_server_endpoint, "kubeconfig": self.kubeconfig})

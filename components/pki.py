@@ -20,11 +20,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 CA_VALIDITY_HOURS = 10 * 365 * 24  # as long as kubeadm's own CA
-ADMIN_VALIDITY_HOURS = 365 * 24
-ADMIN_EARLY_RENEWAL_HOURS = 30 * 24  # a `pulumi up` in the last month renews the admin certificate
-# kubeadm binds this group to cluster-admin during init (since Kubernetes 1.29).
-ADMIN_GROUP = "kubeadm:cluster-admins"
-ADMIN_USER = "kubernetes-admin"
+# A `pulumi up` in the admin certificate's last two days (or last half, for a shorter one) renews it.
+ADMIN_EARLY_RENEWAL_HOURS = 48
+
+
+def admin_user(generation: int) -> str:
+    """The admin certificate's user, which the cluster binds to cluster-admin (phases/access.py). A new
+    generation is a new user: the certificates of the one before lose their access at once."""
+    return f"kubeadm-aws-admin-{generation}"
 
 
 def discovery_hash(ca_cert_pem: str) -> str:
@@ -36,26 +39,25 @@ def discovery_hash(ca_cert_pem: str) -> str:
     return "sha256:" + hashlib.sha256(spki).hexdigest()
 
 
-def render_kubeconfig(
-    *, cluster_name: str, server: str, ca_cert_pem: str, client_cert_pem: str, client_key_pem: str
-) -> str:
-    def b64(text: str) -> str:
-        return base64.b64encode(text.encode()).decode()
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
-    user = f"{ADMIN_USER}@{cluster_name}"
+
+def render_kubeconfig(
+    *, cluster_name: str, server: str, ca_cert_pem: str, user_name: str, credentials: dict, namespace: str = ""
+) -> str:
+    """A kubeconfig of one cluster, one user (`credentials`: client certificate data, or a token) and
+    one context, in `namespace` when given."""
+    user = f"{user_name}@{cluster_name}"
+    context = {"cluster": cluster_name, "user": user, **({"namespace": namespace} if namespace else {})}
     document = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
             {"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": b64(ca_cert_pem)}}
         ],
-        "users": [
-            {
-                "name": user,
-                "user": {"client-certificate-data": b64(client_cert_pem), "client-key-data": b64(client_key_pem)},
-            }
-        ],
-        "contexts": [{"name": user, "context": {"cluster": cluster_name, "user": user}}],
+        "users": [{"name": user, "user": credentials}],
+        "contexts": [{"name": user, "context": context}],
         "current-context": user,
         "preferences": {},
     }
@@ -65,6 +67,8 @@ def render_kubeconfig(
 @dataclass(frozen=True)
 class ClusterPkiArgs:
     cluster_name: str
+    admin_certificate_days: int
+    admin_generation: int
 
 
 def pki_bundle(files: dict[str, tuple[str, str]]) -> str:
@@ -80,11 +84,35 @@ class ClusterCredentials:
 
     ca_cert_pem: pulumi.Output[str]
     discovery_hash: pulumi.Output[str]
+    admin_user: str  # the admin certificate's user, bound to cluster-admin by the bootstrap
     admin_cert_pem: pulumi.Output[str]
     admin_private_key_pem: pulumi.Output[str]  # a secret
     # The keys every control plane needs before kubeadm init or join (a secret): the cluster CA, the
     # front-proxy CA, the etcd CA and the service-account key pair, as `pki_bundle` lines.
     control_plane_keys: pulumi.Output[str]
+
+    def token_kubeconfig(
+        self,
+        cluster_name: str,
+        server: pulumi.Input[str],
+        *,
+        user_name: str,
+        token: pulumi.Input[str],
+        namespace: str,
+    ) -> pulumi.Output[str]:
+        """A kubeconfig for `server` that authenticates with `token` in `namespace` (a secret)."""
+        return pulumi.Output.secret(
+            pulumi.Output.all(server, self.ca_cert_pem, token).apply(
+                lambda args: render_kubeconfig(
+                    cluster_name=cluster_name,
+                    server=args[0],
+                    ca_cert_pem=args[1],
+                    user_name=user_name,
+                    credentials={"token": args[2].strip()},
+                    namespace=namespace,
+                )
+            )
+        )
 
     def kubeconfig(self, cluster_name: str, server: pulumi.Input[str]) -> pulumi.Output[str]:
         """An admin kubeconfig for `server` (a secret: it holds the client key)."""
@@ -94,8 +122,8 @@ class ClusterCredentials:
                     cluster_name=cluster_name,
                     server=args[0],
                     ca_cert_pem=args[1],
-                    client_cert_pem=args[2],
-                    client_key_pem=args[3],
+                    user_name=self.admin_user,
+                    credentials={"client-certificate-data": b64(args[2]), "client-key-data": b64(args[3])},
                 )
             )
         )
@@ -106,8 +134,9 @@ class ClusterPki(pulumi.ComponentResource):
 
     Attributes:
         credentials: the CA certificate, the discovery hash (`sha256:<hex>` of the CA's public key, for
-            `kubeadm join`), the admin client certificate (group kubeadm:cluster-admins) with its
-            private key, and the control planes' keys (secrets; kubeadm init receives them on stdin).
+            `kubeadm join`), the admin client certificate (user `admin_user(generation)`, valid for
+            admin_certificate_days) with its private key, and the control planes' keys (secrets; kubeadm
+            init receives them on stdin).
     """
 
     credentials: ClusterCredentials
@@ -123,19 +152,19 @@ class ClusterPki(pulumi.ComponentResource):
         # Signs service-account tokens; the same key on every control plane, and on a replaced one.
         service_account_key = tls.PrivateKey(f"{name}-service-account-key", algorithm="RSA", rsa_bits=2048, opts=child)
         admin_key = tls.PrivateKey(f"{name}-admin-key", algorithm="RSA", rsa_bits=2048, opts=child)
+        user = admin_user(args.admin_generation)
+        # No group: only the binding of this one user grants access, so a new generation takes it back.
         admin_request = tls.CertRequest(
-            f"{name}-admin",
-            private_key_pem=admin_key.private_key_pem,
-            subject={"common_name": ADMIN_USER, "organization": ADMIN_GROUP},
-            opts=child,
+            f"{name}-admin", private_key_pem=admin_key.private_key_pem, subject={"common_name": user}, opts=child
         )
+        validity_hours = args.admin_certificate_days * 24
         admin_cert = tls.LocallySignedCert(
             f"{name}-admin",
             cert_request_pem=admin_request.cert_request_pem,
             ca_private_key_pem=ca_key.private_key_pem,
             ca_cert_pem=ca_cert.cert_pem,
-            validity_period_hours=ADMIN_VALIDITY_HOURS,
-            early_renewal_hours=ADMIN_EARLY_RENEWAL_HOURS,
+            validity_period_hours=validity_hours,
+            early_renewal_hours=min(ADMIN_EARLY_RENEWAL_HOURS, validity_hours // 2),
             allowed_uses=["client_auth", "digital_signature", "key_encipherment"],
             opts=child,
         )
@@ -165,6 +194,7 @@ class ClusterPki(pulumi.ComponentResource):
         self.credentials = ClusterCredentials(
             ca_cert_pem=ca_cert.cert_pem,
             discovery_hash=ca_cert.cert_pem.apply(discovery_hash),
+            admin_user=user,
             admin_cert_pem=admin_cert.cert_pem,
             admin_private_key_pem=pulumi.Output.secret(admin_key.private_key_pem),
             control_plane_keys=pulumi.Output.secret(keys),

@@ -215,6 +215,22 @@ SETTINGS: tuple[Setting, ...] = (
         on_change="in place: on, it runs at the next `pulumi up`",
     ),
     Setting(
+        "adminCertificateDays",
+        7,
+        WholeNumber(1, 365),
+        "Days the `kubeconfig` output's client certificate is valid; any `pulumi up` in its last two days "
+        "issues a new one.",
+        on_change="in place: a new certificate (`make kubeconfig` again)",
+    ),
+    Setting(
+        "adminGeneration",
+        1,
+        WholeNumber(1, 1_000_000),
+        "Raise it to take back every admin kubeconfig issued so far (a leaked one): the certificate's user "
+        "changes and only the new one is bound to cluster-admin.",
+        on_change="in place: a new certificate; the old ones lose their access at once",
+    ),
+    Setting(
         "etcdBackupIntervalHours",
         6,
         WholeNumber(1, 168),

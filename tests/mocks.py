@@ -52,6 +52,9 @@ def join_token_for(command_name: str) -> str:
     return f"{digest[:6]}.{digest[6:22]}"
 
 
+# What the workload-access step prints: the ServiceAccount's token (a JWT).
+WORKLOAD_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6d29ya2xvYWRzOmRlcGxveWVyIn0.c2ln"
+
 EXISTING_VPCS = {"vpc-0existing": ("172.31.0.0/16", True), "vpc-0nodns": ("10.1.0.0/16", False)}
 EXISTING_SUBNETS = {
     "subnet-0public": ("vpc-0existing", f"{REGION}b"),
@@ -189,6 +192,8 @@ class ClusterMocks(pulumi.runtime.Mocks):
             stdout = f"{join_token_for(name)}\n"
         elif name.endswith("-kubeadm-init"):
             stdout = f"cluster-id={CLUSTER_ID}\n"
+        elif name.endswith("-workload-access"):
+            stdout = WORKLOAD_TOKEN
         return {"stdout": stdout, "stderr": ""}
 
     # --- invokes ---------------------------------------------------------------------------------

@@ -8,7 +8,9 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from components import pki
-from tests.graph import cluster
+from tests.graph import CP, cluster
+from tests.harness import run_program, stack_config
+from tests.remote import script_of, variable
 
 
 def test_discovery_hash_matches_openssl(tmp_path):
@@ -41,6 +43,27 @@ def test_kubeconfig_parses_and_points_at_the_elastic_ip():
     (user,) = config["users"]
     client = x509.load_pem_x509_certificate(base64.b64decode(user["user"]["client-certificate-data"]))
     client.verify_directly_issued_by(x509.load_pem_x509_certificate(ca_pem.encode()))
-    assert client.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "kubeadm:cluster-admins"
+    # A user of its generation and no group: only the binding of that user grants access.
+    assert client.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "kubeadm-aws-admin-1"
+    assert client.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) == []
     assert base64.b64decode(user["user"]["client-key-data"]).decode().startswith("-----BEGIN PRIVATE KEY-----")
     assert config["current-context"] == config["contexts"][0]["name"]
+
+
+def test_the_admin_certificate_is_short_lived_and_renewed_in_its_last_two_days():
+    cert = next(r for r in cluster().of_type("tls:index/locallySignedCert:LocallySignedCert") if r.name == "pki-admin")
+    assert cert.inputs["validityPeriodHours"] == 7 * 24 and cert.inputs["earlyRenewalHours"] == 48
+    one_day = run_program(stack_config(adminCertificateDays=1))
+    short = next(r for r in one_day.of_type("tls:index/locallySignedCert:LocallySignedCert") if r.name == "pki-admin")
+    assert short.inputs["validityPeriodHours"] == 24 and short.inputs["earlyRenewalHours"] == 12
+
+
+def test_a_new_admin_generation_is_a_new_user_and_only_it_is_bound_to_cluster_admin():
+    run = run_program(stack_config(adminGeneration=2))
+    (request,) = [r for r in run.of_type("tls:index/certRequest:CertRequest") if r.name == "pki-admin"]
+    assert request.inputs["subject"] == {"commonName": "kubeadm-aws-admin-2"}
+    binding = yaml.safe_load(variable(script_of(run.named(f"{CP}-admin-access").inputs["create"]), "MANIFEST"))
+    assert binding["kind"] == "ClusterRoleBinding" and binding["roleRef"]["name"] == "cluster-admin"
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "kubeadm-aws-admin-2"}
+    ]

@@ -8,10 +8,11 @@ from workload import NginxWorkload, NginxWorkloadArgs
 config = settings.load()
 
 cluster = pulumi.StackReference(config.cluster_stack)
+# The cluster's ServiceAccount for consumer stacks: it may manage workloads in one namespace, no more.
 kubeconfig = settings.kubeconfig_of_a_matching_cluster(
-    config, cluster.get_output("awsIntegration"), cluster.require_output("kubeconfig")
+    config, cluster.get_output("awsIntegration"), cluster.require_output("workloadKubeconfig")
 )
-provider = k8s.Provider("cluster", kubeconfig=kubeconfig)
+provider = k8s.Provider("cluster", kubeconfig=kubeconfig, namespace=cluster.require_output("workloadNamespace"))
 nginx = NginxWorkload(
     "nginx",
     NginxWorkloadArgs(replicas=config.replicas, node_port=config.node_port, aws_integration=config.aws_integration),

@@ -30,13 +30,18 @@ class ClusterStackMocks(pulumi.runtime.Mocks):
         if args.typ == "pulumi:pulumi:StackReference":
             self.referenced.append(args.inputs["name"])
             outputs = {
-                "kubeconfig": secret(KUBECONFIG),
+                "workloadKubeconfig": secret(KUBECONFIG),
+                "workloadNamespace": "workloads",
                 "workerPublicIps": self.workers,
                 "controlPlanePublicIp": "198.51.100.10",
             }
             if self.aws_integration is not None:
                 outputs["awsIntegration"] = self.aws_integration
-            return args.name, {"name": args.inputs["name"], "outputs": outputs, "secretOutputNames": ["kubeconfig"]}
+            return args.name, {
+                "name": args.inputs["name"],
+                "outputs": outputs,
+                "secretOutputNames": ["workloadKubeconfig"],
+            }
         if args.typ == "kubernetes:core/v1:Service" and args.inputs["spec"]["type"] == "LoadBalancer":
             # What the cloud controller reports once AWS has made the load balancer.
             status = {"loadBalancer": {"ingress": [{"hostname": LOAD_BALANCER}]}}
@@ -73,10 +78,11 @@ def test_reads_the_named_cluster_stack(deployed):
     assert mocks.referenced == ["organization/kubeadm-aws/dev"]
 
 
-def test_provider_gets_the_kubeconfig_and_it_stays_secret(deployed):
+def test_provider_gets_the_workload_kubeconfig_and_its_namespace_and_they_stay_secret(deployed):
     run_, _ = deployed
     (provider,) = run_.of_type("pulumi:providers:kubernetes")
-    assert provider.inputs["kubeconfig"] == KUBECONFIG
+    assert provider.inputs["kubeconfig"] == KUBECONFIG  # the namespace-scoped ServiceAccount, not cluster-admin
+    assert provider.inputs["namespace"] == "workloads"
     assert "kubeconfig" in provider.secret_inputs
 
 
