@@ -39,6 +39,7 @@ security_group = ClusterSecurityGroup(
         cluster_name=cfg.cluster_name,
         vpc_id=network.vpc_id,
         allowed_cidrs=cfg.allowed_cidrs,
+        cni=cfg.cni,
         aws_integration=cfg.aws_integration,
     ),
 )
@@ -64,6 +65,7 @@ nodes = ClusterNodes(
         root_volume_size=cfg.root_volume_size,
         subnet_id=network.subnet_id,
         security_group_id=security_group.security_group_id,
+        control_plane_security_group_id=security_group.control_plane_security_group_id,
         key_name=ssh_key.key_name,
         control_plane_instance_profile=roles.control_plane_instance_profile,
         worker_instance_profile=roles.worker_instance_profile,

@@ -14,12 +14,15 @@ KUBERNETES_PKI_DIR = "/etc/kubernetes/pki"
 API_SERVER_PORT = 6443
 SSH_PORT = 22
 NODE_PORT_RANGE = (30000, 32767)  # Kubernetes' default --service-node-port-range
+KUBELET_PORT = 10250
 # Where cloud-init writes the node-preparation scripts, and steps install the control plane's tools.
 NODE_PREP_DIR = "/usr/local/lib/kubeadm-aws"
 # kubeadm's stacked etcd: its client endpoint on the control plane, and its data.
 ETCD_LOCAL_ENDPOINT = "https://127.0.0.1:2379"
 ETCD_DATA_DIR = "/var/lib/etcd"
+ETCD_CLIENT_PORT = 2379
 ETCD_PEER_PORT = 2380
+ETCD_PORTS = (ETCD_CLIENT_PORT, ETCD_PEER_PORT)
 
 # --- etcd backups ----------------------------------------------------------------------------------
 # Snapshots go to s3://<bucket>/<prefix>/snapshots/<time>-<node>.db; the newest is also <prefix>/latest.db.

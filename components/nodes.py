@@ -57,7 +57,8 @@ class ClusterNodesArgs:
     kubernetes_minor: str
     root_volume_size: int  # GiB
     subnet_id: pulumi.Input[str]
-    security_group_id: pulumi.Input[str]
+    security_group_id: pulumi.Input[str]  # every node's
+    control_plane_security_group_id: pulumi.Input[str]  # the control planes' as well
     key_name: pulumi.Input[str]
     control_plane_instance_profile: pulumi.Input[str]  # its role may write and read the etcd snapshots
     worker_instance_profile: pulumi.Input[str] | None = None  # with AWS integration
@@ -108,6 +109,8 @@ class ClusterNodes(pulumi.ComponentResource):
             extra_tags={VCPUS_TAG: str(size.vcpus), MEMORY_TAG: str(size.memory_mib)},
             instance_profile=self._args.control_plane_instance_profile,
             hop_limit=ADD_ON_HOP_LIMIT if self._args.aws_integration else NODE_HOP_LIMIT,
+            # Changes in place: a control plane built with the nodes' group only gets this one added.
+            extra_security_groups=[self._args.control_plane_security_group_id],
         )
         association = aws.ec2.EipAssociation(
             f"{node_name}-eip",
@@ -190,6 +193,7 @@ class ClusterNodes(pulumi.ComponentResource):
         instance_profile: pulumi.Input[str] | None = None,
         hop_limit: int = NODE_HOP_LIMIT,
         market: dict | None = None,
+        extra_security_groups: list[pulumi.Input[str]] | None = None,
     ) -> aws.ec2.Instance:
         args = self._args
         tags = cluster_tags(args.cluster_name, node_name, **{ROLE_TAG: role}, **(extra_tags or {}))
@@ -210,7 +214,7 @@ class ClusterNodes(pulumi.ComponentResource):
             ami=ami_id,
             instance_type=instance_type,
             subnet_id=args.subnet_id,
-            vpc_security_group_ids=[args.security_group_id],
+            vpc_security_group_ids=[args.security_group_id, *(extra_security_groups or [])],
             associate_public_ip_address=True,
             key_name=args.key_name,
             iam_instance_profile=instance_profile,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.facts import API_SERVER_PORT, NODE_PORT_RANGE, SSH_PORT
+from components.facts import API_SERVER_PORT, ETCD_PORTS, KUBELET_PORT, NODE_PORT_RANGE, SSH_PORT
 from components.tags import cloud_tags, cluster_tags
 
 
@@ -20,8 +20,7 @@ class PortRule:
     to_port: int
 
 
-# Reachable from the allowed CIDRs. Everything else (kubelet 10250, etcd 2379-2380, scheduler 10259,
-# controller-manager 10257, Calico BGP and IP-in-IP, Flannel VXLAN) only flows between the nodes.
+# Reachable from the allowed CIDRs. Nothing else is reachable from outside the cluster's groups.
 PUBLIC_PORTS = (
     PortRule("SSH, for the bootstrap commands and operators", SSH_PORT, SSH_PORT),
     PortRule("Kubernetes API server", API_SERVER_PORT, API_SERVER_PORT),
@@ -29,22 +28,93 @@ PUBLIC_PORTS = (
 )
 
 
+NODES = "nodes"  # every instance of the cluster (the group the cloud controller adds its rules to)
+CONTROL_PLANES = "control-plane"  # the control-plane instances only
+
+
+@dataclass(frozen=True)
+class NodeRule:
+    """Traffic `target` instances accept from `source` instances. `protocol` is tcp, udp, icmp or an
+    IP protocol number (no ports); for icmp the ports are the ICMP type and code (-1: any)."""
+
+    key: str  # names the rule resource
+    description: str
+    protocol: str
+    target: str
+    source: str
+    from_port: int | None = None
+    to_port: int | None = None
+
+
+# Between the cluster's own instances. The scheduler (10259), the controller manager (10257) and
+# etcd's client and peer ports are reachable by no worker: those components listen for their own
+# control plane (and etcd for the other control planes) only.
+NODE_RULES = (
+    NodeRule(
+        "api-server",
+        "Kubernetes API server, from the kubelets and pods",
+        "tcp",
+        CONTROL_PLANES,
+        NODES,
+        API_SERVER_PORT,
+        API_SERVER_PORT,
+    ),
+    NodeRule(
+        "etcd", "etcd client and peer ports, between control planes", "tcp", CONTROL_PLANES, CONTROL_PLANES, *ETCD_PORTS
+    ),
+    NodeRule(
+        "kubelet",
+        "kubelet API (logs, exec, port-forward), from the API server",
+        "tcp",
+        NODES,
+        CONTROL_PLANES,
+        KUBELET_PORT,
+        KUBELET_PORT,
+    ),
+    NodeRule(
+        "ssh",
+        "SSH, the bootstrap steps reach workers through the control plane",
+        "tcp",
+        NODES,
+        CONTROL_PLANES,
+        SSH_PORT,
+        SSH_PORT,
+    ),
+    NodeRule("icmp-unreachable", "ICMP destination unreachable, for path MTU discovery", "icmp", NODES, NODES, 3, -1),
+)
+
+# The pod network's node-to-node traffic, as each pinned manifest configures it (tests check these
+# against the manifests): Calico's BIRD speaks BGP and its pool encapsulates in IP-in-IP; Flannel's
+# backend is VXLAN.
+POD_NETWORK_RULES = {
+    "calico": (
+        NodeRule("calico-bgp", "Calico BGP between nodes", "tcp", NODES, NODES, 179, 179),
+        NodeRule("calico-ipip", "Calico IP-in-IP pod traffic", "4", NODES, NODES),
+    ),
+    "flannel": (NodeRule("flannel-vxlan", "Flannel VXLAN pod traffic", "udp", NODES, NODES, 8472, 8472),),
+}
+
+
 @dataclass(frozen=True)
 class SecurityGroupArgs:
     cluster_name: str
     vpc_id: pulumi.Input[str]
     allowed_cidrs: Sequence[str]  # who may reach PUBLIC_PORTS
+    cni: str  # whose node-to-node traffic to admit (POD_NETWORK_RULES)
     aws_integration: bool = False  # the cloud controller finds the nodes' group by its cluster tag
 
 
 class ClusterSecurityGroup(pulumi.ComponentResource):
-    """A security group with one rule resource per rule (no inline rules).
+    """Two security groups, one rule resource per rule (no inline rules): one for every node, one more
+    for the control planes.
 
     Attributes:
-        security_group_id: the group's id, for the instances.
+        security_group_id: the group of every node, for all instances.
+        control_plane_security_group_id: the control planes' group, for their instances as well.
     """
 
     security_group_id: pulumi.Output[str]
+    control_plane_security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: SecurityGroupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterSecurityGroup", name, None, opts)
@@ -70,14 +140,27 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
                     cidr_ipv4=cidr,
                     opts=child,
                 )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-between-nodes",
-            security_group_id=group.id,
-            description="All traffic between the cluster's nodes",
-            ip_protocol="-1",
-            referenced_security_group_id=group.id,
+        # Not tagged for the cluster: the cloud controller expects one tagged group per instance.
+        control_planes = aws.ec2.SecurityGroup(
+            f"{name}-control-plane",
+            name_prefix=f"{args.cluster_name}-control-plane-",
+            description=f"Control planes of the {args.cluster_name} Kubernetes cluster",
+            vpc_id=args.vpc_id,
+            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-control-plane"),
             opts=child,
         )
+        groups = {NODES: group, CONTROL_PLANES: control_planes}
+        for rule in (*NODE_RULES, *POD_NETWORK_RULES[args.cni]):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-{rule.key}",
+                security_group_id=groups[rule.target].id,
+                description=rule.description,
+                ip_protocol=rule.protocol,
+                from_port=rule.from_port,
+                to_port=rule.to_port,
+                referenced_security_group_id=groups[rule.source].id,
+                opts=child,
+            )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-egress",
             security_group_id=group.id,
@@ -93,4 +176,10 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
                 resource=self,
             )
         self.security_group_id = group.id
-        self.register_outputs({"security_group_id": self.security_group_id})
+        self.control_plane_security_group_id = control_planes.id
+        self.register_outputs(
+            {
+                "security_group_id": self.security_group_id,
+                "control_plane_security_group_id": self.control_plane_security_group_id,
+            }
+        )

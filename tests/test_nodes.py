@@ -40,7 +40,7 @@ def test_instances_are_hardened(default_run):
         assert inputs["instanceType"] == "t3.medium"
         assert inputs["tags"]["Cluster"] == "kubeadm-lab" and inputs["tags"]["Name"] == instance.name
         assert inputs["associatePublicIpAddress"] is True
-        assert inputs["vpcSecurityGroupIds"] == ["security-nodes-id"]
+        assert inputs["vpcSecurityGroupIds"][0] == "security-nodes-id"  # tests/test_security.py: the rest
 
 
 def test_root_volume_size_is_configurable():

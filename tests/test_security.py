@@ -1,8 +1,12 @@
 """The security group: who may reach the nodes, and on which ports."""
 
+import re
+
 import pytest
 
-from tests.harness import run_program, stack_config
+from tests.harness import ROOT, run_program, stack_config
+
+FIXTURES = ROOT / "tests" / "fixtures"
 
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -37,15 +41,81 @@ def test_public_ports_open_only_to_the_allowed_cidrs(default_run):
     assert public == sorted(expected, key=repr)
 
 
-def test_nodes_reach_each_other_on_every_port_through_a_self_reference(default_run):
-    (group,) = default_run.of_type("aws:ec2/securityGroup:SecurityGroup")
-    internal = [r for r in default_run.of_type(INGRESS) if r.inputs.get("referencedSecurityGroupId")]
-    assert len(internal) == 1
-    assert internal[0].inputs["ipProtocol"] == "-1"
-    assert (
-        internal[0].inputs["referencedSecurityGroupId"] == internal[0].inputs["securityGroupId"] == f"{group.name}-id"
-    )
-    assert "fromPort" not in internal[0].inputs and "toPort" not in internal[0].inputs
+def groups_of(run):
+    by_name = {group.name: f"{group.name}-id" for group in run.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    return by_name["security-nodes"], by_name["security-control-plane"]
+
+
+def node_rules(run):
+    """(protocol, from port, to port) -> (target, source), of the rules between the cluster's groups."""
+    nodes, control_planes = groups_of(run)
+    role = {nodes: "nodes", control_planes: "control-plane"}
+    rules = {}
+    for r in run.of_type(INGRESS):
+        if r.inputs.get("referencedSecurityGroupId"):
+            key = (r.inputs["ipProtocol"], r.inputs.get("fromPort"), r.inputs.get("toPort"))
+            assert key not in rules, f"two rules for {key}"
+            rules[key] = (role[r.inputs["securityGroupId"]], role[r.inputs["referencedSecurityGroupId"]])
+    return rules
+
+
+def test_workers_reach_the_api_server_and_nothing_else_of_the_control_plane(default_run):
+    rules = node_rules(default_run)
+    into_control_planes = {key: source for key, (target, source) in rules.items() if target == "control-plane"}
+    assert into_control_planes == {("tcp", 6443, 6443): "nodes", ("tcp", 2379, 2380): "control-plane"}
+
+
+def test_etcd_scheduler_and_controller_manager_are_closed_to_every_node(default_run):
+    for (protocol, from_port, to_port), (_target, source) in node_rules(default_run).items():
+        assert protocol != "-1", "no rule admits every protocol"
+        if source == "nodes" and protocol == "tcp":
+            for port in (2379, 2380, 10257, 10259):
+                assert not from_port <= port <= to_port, f"{port} is open to every node"
+
+
+def test_only_the_control_plane_reaches_kubelets_and_ssh_between_nodes(default_run):
+    rules = node_rules(default_run)
+    assert rules[("tcp", 10250, 10250)] == ("nodes", "control-plane")
+    assert rules[("tcp", 22, 22)] == ("nodes", "control-plane")
+
+
+@pytest.mark.parametrize(
+    "cni, expected",
+    [
+        ("calico", {("tcp", 179, 179), ("4", None, None)}),
+        ("flannel", {("udp", 8472, 8472)}),
+    ],
+)
+def test_the_pod_network_gets_exactly_its_encapsulation_between_all_nodes(cni, expected):
+    rules = node_rules(run_program(stack_config(cni=cni)))
+    between_nodes = {key for key, roles in rules.items() if roles == ("nodes", "nodes") and key[0] != "icmp"}
+    assert between_nodes == expected
+
+
+def test_the_rules_match_what_the_pinned_pod_network_manifests_configure():
+    calico = (FIXTURES / "cni" / "calico.yaml").read_text()
+    assert 'calico_backend: "bird"' in calico  # BIRD: BGP, tcp 179
+    assert re.search(r'- name: CALICO_IPV4POOL_IPIP\n\s+value: "Always"', calico)  # IP protocol 4
+    assert re.search(r'- name: CALICO_IPV4POOL_VXLAN\n\s+value: "Never"', calico)
+    flannel = (FIXTURES / "cni" / "kube-flannel.yml").read_text()
+    assert '"Type": "vxlan"' in flannel and '"Port"' not in flannel  # the kernel's VXLAN port, udp 8472
+
+
+def test_path_mtu_discovery_works_between_nodes(default_run):
+    assert node_rules(default_run)[("icmp", 3, -1)] == ("nodes", "nodes")
+
+
+def test_control_planes_carry_both_groups_and_workers_only_the_nodes_group(default_run):
+    nodes, control_planes = groups_of(default_run)
+    for instance in default_run.of_type("aws:ec2/instance:Instance"):
+        expected = [nodes, control_planes] if "control-plane" in instance.name else [nodes]
+        assert instance.inputs["vpcSecurityGroupIds"] == expected, instance.name
+
+
+def test_only_the_nodes_group_is_tagged_for_the_cloud_controller(default_run):
+    groups = {g.name: g.inputs["tags"] for g in default_run.of_type("aws:ec2/securityGroup:SecurityGroup")}
+    assert "kubernetes.io/cluster/kubeadm-lab" in groups["security-nodes"]
+    assert "kubernetes.io/cluster/kubeadm-lab" not in groups["security-control-plane"]
 
 
 def test_kubelet_etcd_and_other_internal_ports_are_not_public(default_run):
@@ -59,9 +129,9 @@ def test_egress_to_anywhere(default_run):
     assert rule_summary(default_run, EGRESS) == [(None, None, "-1", "0.0.0.0/0", False)]
 
 
-def test_no_inline_rules_on_the_group(default_run):
-    (group,) = default_run.of_type("aws:ec2/securityGroup:SecurityGroup")
-    assert "ingress" not in group.inputs and "egress" not in group.inputs
+def test_no_inline_rules_on_the_groups(default_run):
+    for group in default_run.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert "ingress" not in group.inputs and "egress" not in group.inputs
 
 
 def test_restricted_cidrs_give_no_warning(default_run):
@@ -75,7 +145,7 @@ def test_open_to_the_world_warns_loudly():
 
 
 def test_the_cloud_controller_finds_the_nodes_group_by_the_cluster_tag(default_run):
-    (group,) = default_run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    (group,) = [g for g in default_run.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "security-nodes"]
     # It adds its load balancers' rules to this group; the program's rules are separate resources, so
     # a later pulumi up leaves those rules alone.
     assert group.inputs["tags"]["kubernetes.io/cluster/kubeadm-lab"] == "owned"
