@@ -86,6 +86,7 @@ pki = ClusterPki(
         cluster_name=cfg.cluster_name,
         admin_certificate_days=cfg.admin_certificate_days,
         admin_generation=cfg.admin_generation,
+        secrets_key_generation=cfg.secrets_key_generation,
     ),
 )
 bootstrap = KubeadmBootstrap(
@@ -108,6 +109,7 @@ bootstrap = KubeadmBootstrap(
             access=backups.access,
         ),
         aws_integration=cfg.aws_integration,
+        pod_security=cfg.pod_security,
         smoke_test=cfg.smoke_test,
         paused=cfg.paused,
         power=power.states,

@@ -2,7 +2,9 @@
 
     each node: wait for cloud-init
     control plane: kubeadm init (the stack's keys on stdin) ──> CNI, etcd backups ──> upgrade (to the minor)
+                                    ├─> Secrets encrypted, kubelet serving approver, access
                                     └─> per worker: join token ──> join (on the worker) ──> registered
+    each node, once registered: its kubelet serves with a certificate of the cluster CA
     per worker, in turn: drain ──> upgrade (on the worker) ──> uncordon
     control plane: readiness gate after those ──> kubeconfig
 
@@ -19,7 +21,7 @@ from pulumi_command import remote
 
 from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
-from components.phases import access, addons, readiness, smoke_test, upgrades, workers
+from components.phases import access, addons, kubelet_serving, readiness, smoke_test, upgrades, workers
 from components.phases import control_plane as control_plane_phase
 from components.phases.backups import BackupSchedule, schedule_etcd_backups
 from components.phases.nodes import wait_for_cloud_init
@@ -40,6 +42,7 @@ class KubeadmBootstrapArgs:
     ssh_private_key: pulumi.Input[str]
     backups: BackupSchedule
     aws_integration: bool = False  # the cloud controller, the EBS CSI driver and a default StorageClass
+    pod_security: str = "baseline"  # Pod Security Admission level enforced by default
     smoke_test: bool = False  # prove the cluster works after the readiness gate
     paused: bool = False  # the instances are stopped: nothing waits for a running cluster
     power: Sequence[pulumi.Resource] = ()  # the instances' power states (components/power.py)
@@ -78,9 +81,13 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             credentials=args.credentials,
             backups=args.backups,
             aws_integration=args.aws_integration,
+            pod_security=args.pod_security,
             after=wait_for_cloud_init(run, control_plane),
         )
         cluster_id = control_plane_phase.cluster_id(init)
+        secrets_encrypted = control_plane_phase.encrypt_secrets(
+            run, control_plane, key_name=args.credentials.secrets_key_name, cluster_id=cluster_id, after=init
+        )
         backups = schedule_etcd_backups(run, control_plane, schedule=args.backups, after=init)
         # Before anything joins: a node created at a new minor joins a control plane already there.
         control_plane_ready = upgrades.upgrade_control_plane(
@@ -90,7 +97,11 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         admin_access, workload_access = access.grant_access(
             run, control_plane, admin_user=args.credentials.admin_user, cluster_id=cluster_id, after=[init]
         )
-        before_ready = [cni, backups, control_plane_ready, admin_access, workload_access]
+        approver = kubelet_serving.install_approver(run, control_plane, after=init)
+        before_ready = [cni, backups, control_plane_ready, admin_access, workload_access, secrets_encrypted]
+        before_ready.append(
+            kubelet_serving.serving_certificate(run, control_plane, cluster_id=cluster_id, after=[init, approver])
+        )
         if args.aws_integration:
             before_ready += addons.install_aws_addons(
                 run,
@@ -112,6 +123,10 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                     after=control_plane_ready,
                 )
                 for worker in args.workers
+            ]
+            before_ready += [
+                kubelet_serving.serving_certificate(run, worker, cluster_id=cluster_id, after=[joined, approver])
+                for worker, joined in zip(args.workers, registered, strict=True)
             ]
             before_ready += upgrades.upgrade_workers_in_turn(
                 run,

@@ -28,6 +28,8 @@ ETCD_PORTS = (ETCD_CLIENT_PORT, ETCD_PEER_PORT)
 # Snapshots go to s3://<bucket>/<prefix>/snapshots/<time>-<node>.db; the newest is also <prefix>/latest.db.
 BACKUP_PREFIX = "etcd"
 BACKUP_UNIT = "kubeadm-aws-etcd-backup"  # the systemd service and timer on the control plane
+# The systemd service and timer that approve kubelet serving certificates on the control plane.
+KUBELET_SERVING_UNIT = "kubeadm-aws-kubelet-serving"
 
 # --- kubeadm ---------------------------------------------------------------------------------------
 # kubeadm's preflight refuses a control plane with fewer CPUs or less memory than this.

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import yaml
 
+from components import hardening
 from components.facts import API_SERVER_PORT, CRI_SOCKET
 
 KUBEADM_API = "kubeadm.k8s.io/v1beta4"
 KUBELET_API = "kubelet.config.k8s.io/v1beta1"
+# kubeadm init always makes a bootstrap token; this one says whose it is, and the init script deletes it
+# as soon as init is done (workers get tokens of their own). The TTL bounds it should that fail.
+INIT_TOKEN_DESCRIPTION = "kubeadm-aws: kubeadm init's token, deleted once init is done"
+INIT_TOKEN_TTL = "15m"
 
 
 def _node_registration(node_name: str, node_ip: str, provider_id: str | None) -> dict:
@@ -32,7 +37,9 @@ def init_configuration(
     service_cidr: str,
     provider_id: str | None = None,
 ) -> str:
-    """InitConfiguration, ClusterConfiguration and KubeletConfiguration for `kubeadm init`; with a
+    """InitConfiguration, ClusterConfiguration and KubeletConfiguration for `kubeadm init`, with the API
+    server hardened (components/hardening.py) and kubelets that ask for serving certificates signed by
+    the cluster CA; with a
     `provider_id` (aws:///<zone>/<instance id>) the kubelet leaves the node to the AWS cloud controller.
 
     The control-plane endpoint is the Elastic IP's public DNS name. Inside the VPC, AWS resolves it to
@@ -47,6 +54,14 @@ def init_configuration(
         {
             "apiVersion": KUBEADM_API,
             "kind": "InitConfiguration",
+            "bootstrapTokens": [
+                {
+                    "description": INIT_TOKEN_DESCRIPTION,
+                    "ttl": INIT_TOKEN_TTL,
+                    "usages": ["signing", "authentication"],
+                    "groups": ["system:bootstrappers:kubeadm:default-node-token"],
+                }
+            ],
             "localAPIEndpoint": {"advertiseAddress": private_ip, "bindPort": API_SERVER_PORT},
             "nodeRegistration": _node_registration(node_name, private_ip, provider_id),
         },
@@ -56,13 +71,19 @@ def init_configuration(
             "clusterName": cluster_name,
             "kubernetesVersion": f"stable-{kubernetes_minor}",
             "controlPlaneEndpoint": f"{endpoint_dns}:{API_SERVER_PORT}",
-            "apiServer": {"certSANs": [public_ip, endpoint_dns, private_ip]},
+            "apiServer": {
+                "certSANs": [public_ip, endpoint_dns, private_ip],
+                "extraArgs": [{"name": name, "value": value} for name, value in hardening.API_SERVER_ARGS],
+                "extraVolumes": [dict(volume) for volume in hardening.API_SERVER_VOLUMES],
+            },
             "networking": {"podSubnet": pod_cidr, "serviceSubnet": service_cidr},
         },
         {
             "apiVersion": KUBELET_API,
             "kind": "KubeletConfiguration",
             "cgroupDriver": "systemd",
+            # Serving certificates from the cluster CA, requested by CSR (approve-kubelet-serving.sh).
+            "serverTLSBootstrap": True,
         },
     ]
     return yaml.safe_dump_all(documents, sort_keys=False)

@@ -19,6 +19,8 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from components import hardening
+
 CA_VALIDITY_HOURS = 10 * 365 * 24  # as long as kubeadm's own CA
 # A `pulumi up` in the admin certificate's last two days (or last half, for a shorter one) renews it.
 ADMIN_EARLY_RENEWAL_HOURS = 48
@@ -69,6 +71,7 @@ class ClusterPkiArgs:
     cluster_name: str
     admin_certificate_days: int
     admin_generation: int
+    secrets_key_generation: int = 1  # the key Secrets are encrypted with; the one before still decrypts
 
 
 def pki_bundle(files: dict[str, tuple[str, str]]) -> str:
@@ -88,8 +91,10 @@ class ClusterCredentials:
     admin_cert_pem: pulumi.Output[str]
     admin_private_key_pem: pulumi.Output[str]  # a secret
     # The keys every control plane needs before kubeadm init or join (a secret): the cluster CA, the
-    # front-proxy CA, the etcd CA and the service-account key pair, as `pki_bundle` lines.
+    # front-proxy CA, the etcd CA, the service-account key pair and the EncryptionConfiguration of
+    # Secrets, as `pki_bundle` lines.
     control_plane_keys: pulumi.Output[str]
+    secrets_key_name: str = hardening.encryption_key_name(1)  # the key new writes of Secrets use
 
     def token_kubeconfig(
         self,
@@ -168,7 +173,9 @@ class ClusterPki(pulumi.ComponentResource):
             allowed_uses=["client_auth", "digital_signature", "key_encipherment"],
             opts=child,
         )
+        encryption = self._secrets_encryption(name, args.secrets_key_generation)
         keys = pulumi.Output.all(
+            encryption,
             ca_cert.cert_pem,
             ca_key.private_key_pem,
             front_proxy_cert.cert_pem,
@@ -180,14 +187,15 @@ class ClusterPki(pulumi.ComponentResource):
         ).apply(
             lambda pem: pki_bundle(
                 {
-                    "ca.crt": ("0644", pem[0]),
-                    "ca.key": ("0600", pem[1]),
-                    "front-proxy-ca.crt": ("0644", pem[2]),
-                    "front-proxy-ca.key": ("0600", pem[3]),
-                    "etcd/ca.crt": ("0644", pem[4]),
-                    "etcd/ca.key": ("0600", pem[5]),
-                    "sa.pub": ("0644", pem[6]),
-                    "sa.key": ("0600", pem[7]),
+                    "ca.crt": ("0644", pem[1]),
+                    "ca.key": ("0600", pem[2]),
+                    "front-proxy-ca.crt": ("0644", pem[3]),
+                    "front-proxy-ca.key": ("0600", pem[4]),
+                    "etcd/ca.crt": ("0644", pem[5]),
+                    "etcd/ca.key": ("0600", pem[6]),
+                    "sa.pub": ("0644", pem[7]),
+                    "sa.key": ("0600", pem[8]),
+                    hardening.ENCRYPTION_CONFIG_NAME: ("0600", pem[0]),
                 }
             )
         )
@@ -198,9 +206,28 @@ class ClusterPki(pulumi.ComponentResource):
             admin_cert_pem=admin_cert.cert_pem,
             admin_private_key_pem=pulumi.Output.secret(admin_key.private_key_pem),
             control_plane_keys=pulumi.Output.secret(keys),
+            secrets_key_name=hardening.encryption_key_name(args.secrets_key_generation),
         )
         self.register_outputs(
             {"ca_cert_pem": self.credentials.ca_cert_pem, "discovery_hash": self.credentials.discovery_hash}
+        )
+
+    def _secrets_encryption(self, name: str, generation: int) -> pulumi.Output[str]:
+        """The EncryptionConfiguration: the key of `generation` writes, the one before (if any) still
+        reads until every Secret has been rewritten. Each generation's key comes from its own random key
+        in the stack; raising the generation drops the one before the previous."""
+        generations = [generation, generation - 1] if generation > 1 else [generation]
+        sources = [
+            tls.PrivateKey(f"{name}-secrets-key-{g}", algorithm="ED25519", opts=pulumi.ResourceOptions(parent=self))
+            for g in generations
+        ]
+        return pulumi.Output.all(*(source.private_key_pem for source in sources)).apply(
+            lambda pems: hardening.encryption_configuration(
+                [
+                    hardening.EncryptionKey(hardening.encryption_key_name(g), hardening.derive_encryption_secret(pem))
+                    for g, pem in zip(generations, pems, strict=True)
+                ]
+            )
         )
 
     def _authority(self, name: str, common_name: str, cluster_name: str) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:

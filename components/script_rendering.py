@@ -16,7 +16,7 @@ import re
 import shlex
 from pathlib import Path
 
-from components import facts, versions
+from components import facts, hardening, versions
 
 SCRIPTS_DIR = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -28,6 +28,10 @@ NODE_FACTS = {
     "KUBERNETES_PKI_DIR": facts.KUBERNETES_PKI_DIR,
     "ETCD_DATA_DIR": facts.ETCD_DATA_DIR,
     "ETCD_PEER_PORT": facts.ETCD_PEER_PORT,
+    "ENCRYPTION_CONFIG_FILE": hardening.ENCRYPTION_CONFIG_FILE,
+    "AUDIT_POLICY_FILE": hardening.AUDIT_POLICY_FILE,
+    "ADMISSION_CONFIG_FILE": hardening.ADMISSION_CONFIG_FILE,
+    "AUDIT_LOG_DIR": hardening.AUDIT_LOG_DIR,
     "DOCKER_KEY_FINGERPRINT": versions.DOCKER_APT_KEY.fingerprint,
     "KUBERNETES_KEY_FINGERPRINT": versions.KUBERNETES_APT_KEY.fingerprint,
 }

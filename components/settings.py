@@ -20,7 +20,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from components import facts, versions
+from components import facts, hardening, versions
 from components.setting_types import (
     Flag,
     Invalid,
@@ -229,6 +229,22 @@ SETTINGS: tuple[Setting, ...] = (
         "Raise it to take back every admin kubeconfig issued so far (a leaked one): the certificate's user "
         "changes and only the new one is bound to cluster-admin.",
         on_change="in place: a new certificate; the old ones lose their access at once",
+    ),
+    Setting(
+        "podSecurity",
+        "baseline",
+        OneOf(hardening.POD_SECURITY_LEVELS),
+        "Pod Security Admission level enforced in every namespace that does not set its own (kube-system is "
+        "exempt); `restricted` is always audited and warned about.",
+        on_change="in place: the API server restarts with it; running pods are not evicted",
+    ),
+    Setting(
+        "secretsKeyGeneration",
+        1,
+        WholeNumber(1, 1_000_000),
+        "Raise it by one to rotate the key Secrets are encrypted with in etcd: a new key encrypts, every Secret "
+        "is rewritten with it, the key before still decrypts until the next rotation.",
+        on_change="in place: the API server reloads its keys and every Secret is rewritten",
     ),
     Setting(
         "etcdBackupIntervalHours",

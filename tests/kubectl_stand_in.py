@@ -27,7 +27,8 @@ with open(state / "calls.log", "a") as log:
     log.write("kubectl " + " ".join(args) + "\n")
 config = json.loads((state / "config.json").read_text())
 KINDS = {"service": "services", "persistentvolumeclaim": "persistentvolumeclaims", "pod": "pods",
-         "persistentvolume": "persistentvolumes", "node": "nodes", "namespace": "namespaces"}
+         "persistentvolume": "persistentvolumes", "node": "nodes", "namespace": "namespaces",
+         "secret": "secrets"}
 
 def kind_of(word):
     word = word.split("/")[0]

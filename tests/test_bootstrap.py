@@ -82,9 +82,9 @@ def test_bringing_a_cluster_up_does_not_take_longer_with_more_workers():
         bootstrap = {n for n in commands(run) if not n.endswith(UPGRADE_STEPS)}
         return chain_depth(run, only=bootstrap)
 
-    # cloud-init, init, backups, token, join, registered, ready, AWS cleanup (or, on the control plane,
-    # the CNI and the three add-ons in the place of backups, token, join and registered).
-    assert bootstrap_depth(cluster(workers=1)) == bootstrap_depth(cluster(workers=6)) == 8
+    # cloud-init, init, backups, token, join, registered, serving certificate, ready, AWS cleanup (or, on
+    # the control plane, the CNI and the three add-ons in the place of backups to the serving certificate).
+    assert bootstrap_depth(cluster(workers=1)) == bootstrap_depth(cluster(workers=6)) == 9
 
 
 def test_workers_are_upgraded_one_at_a_time_in_order():

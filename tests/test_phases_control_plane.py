@@ -17,6 +17,7 @@ PKI_FILES = {
     "etcd/ca.key": "0600",
     "sa.pub": "0644",
     "sa.key": "0600",
+    "encryption-config.yaml": "0600",
 }
 
 

@@ -68,7 +68,12 @@ def test_node_facts_are_filled_in_where_a_script_declares_them():
     text = script_rendering.render("node-prep/prepull-images.sh")
     assert text.splitlines()[1] == "CRI_SOCKET=unix:///run/containerd/containerd.sock"
     text = script_rendering.render(
-        "bootstrap/wait-for-node.sh", NODE_NAME="n", TIMEOUT_SECONDS=1, NODE_INSTANCE_ID="i", CLUSTER_ID="c"
+        "bootstrap/wait-for-node.sh",
+        NODE_NAME="n",
+        TIMEOUT_SECONDS=1,
+        NODE_INSTANCE_ID="i",
+        CLUSTER_ID="c",
+        JOIN_TOKEN_DESCRIPTION="d",
     )
     assert "ADMIN_KUBECONFIG=/etc/kubernetes/admin.conf" in text.splitlines()
 

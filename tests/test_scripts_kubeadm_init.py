@@ -39,6 +39,15 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "NODE_ROOT": str(tmp_path / "root"),
         "LOG_FILE": str(tmp_path / "init.log"),
         "CALLS": str(tmp_path / "calls.log"),
+        "AUDIT_POLICY": "kind: Policy\n",
+        "ADMISSION_CONFIG": "kind: AdmissionConfiguration\n",
+        "HARDENING_FLAGS": "encryption-provider-config audit-policy-file",
+        "INIT_TOKEN_DESCRIPTION": "kubeadm-aws: kubeadm init's token",
+        "ENCRYPTION_CONFIG_FILE": str(tmp_path / "pki" / "encryption-config.yaml"),
+        "AUDIT_POLICY_FILE": str(tmp_path / "policies" / "audit-policy.yaml"),
+        "ADMISSION_CONFIG_FILE": str(tmp_path / "policies" / "admission.yaml"),
+        "AUDIT_LOG_DIR": str(tmp_path / "audit"),
+        "SECRETS_KEY_FILE": str(tmp_path / "secrets-key"),
         **overrides,
     }
 

@@ -20,7 +20,8 @@ def kubectl_at(tmp_path: Path, registered_address: str | None) -> str:
     "registered, removed", [("10.0.0.5", True), ("10.0.0.9", False), (None, False)], ids=["replaced", "same", "new"]
 )
 def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path, registered, removed):
-    variables = {"NODE_NAME": "lab-worker-1", "NODE_IP": "10.0.0.9", "TOKEN_TTL": "4h", "ADMIN_KUBECONFIG": "k"}
+    variables = {"NODE_NAME": "lab-worker-1", "NODE_IP": "10.0.0.9", "TOKEN_TTL": "4h", "ADMIN_KUBECONFIG": "k",
+                 "JOIN_TOKEN_DESCRIPTION": "kubeadm-aws join of lab-worker-1"}  # fmt: skip
     result = run_function(
         "bootstrap/create-join-token.sh",
         "remove_node_of_a_replaced_machine",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pulumi
 from pulumi_command import remote
 
-from components import delete_hooks, kubeadm_config, versions
-from components.facts import LOGIN_USER
+from components import delete_hooks, hardening, kubeadm_config, versions
+from components.facts import ETCD_LOCAL_ENDPOINT, LOGIN_USER
 from components.nodes import NodeInfo
 from components.phases.backups import BackupSchedule
 from components.pki import ClusterCredentials
@@ -26,6 +26,7 @@ def kubeadm_init(
     credentials: ClusterCredentials,
     backups: BackupSchedule,
     aws_integration: bool,
+    pod_security: str,
     after: remote.Command,
 ) -> remote.Command:
     """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. A new control plane
@@ -59,6 +60,10 @@ def kubeadm_init(
             ETCD_TOOLS_IMAGE=versions.ETCD_TOOLS.image,
             ETCD_TOOLS_VERSION=versions.ETCD_TOOLS.version,
             AWS_CLI_CHANNEL=versions.AWS_CLI_SNAP_CHANNEL,
+            AUDIT_POLICY=hardening.audit_policy(),
+            ADMISSION_CONFIG=hardening.admission_configuration(pod_security),
+            HARDENING_FLAGS=" ".join(name for name, _ in hardening.API_SERVER_ARGS),
+            INIT_TOKEN_DESCRIPTION=kubeadm_config.INIT_TOKEN_DESCRIPTION,
         )
     )
     return run.run(
@@ -72,6 +77,24 @@ def kubeadm_init(
             after=[after, backups.access],
         )
     )
+
+
+def encrypt_secrets(
+    run: StepRunner, node: NodeInfo, *, key_name: str, cluster_id: pulumi.Input[str], after: remote.Command
+) -> remote.Command:
+    """Proves that the API server writes Secrets with `key_name` (read back from etcd), then rewrites every
+    Secret with it once: those stored before encryption or under the previous key."""
+    script = pulumi.Output.from_input(cluster_id).apply(
+        lambda identity: render(
+            "bootstrap/encrypt-secrets.sh",
+            KEY_NAME=key_name,
+            CLUSTER_ID=identity,
+            ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
+            ETCD_TOOLS_IMAGE=versions.ETCD_TOOLS.image,
+            ETCD_TOOLS_VERSION=versions.ETCD_TOOLS.version,
+        )
+    )
+    return run.run(Step(f"{node.name}-secrets-encryption", node, script, triggers=[node.instance.id], after=[after]))
 
 
 def cluster_id(init: remote.Command) -> pulumi.Output[str]:

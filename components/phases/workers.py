@@ -19,6 +19,11 @@ JOIN_ATTEMPTS = 3
 NODE_REGISTRATION_TIMEOUT_SECONDS = 300
 
 
+def join_token_description(node_name: str) -> str:
+    """What a worker's join token says it is for; the registered step deletes the token by it."""
+    return f"kubeadm-aws join of {node_name}"
+
+
 def join(
     run: StepRunner,
     worker: NodeInfo,
@@ -37,7 +42,11 @@ def join(
             control_plane,
             worker.private_ip.apply(
                 lambda ip: render(
-                    "bootstrap/create-join-token.sh", NODE_NAME=worker.name, NODE_IP=ip, TOKEN_TTL=JOIN_TOKEN_TTL
+                    "bootstrap/create-join-token.sh",
+                    NODE_NAME=worker.name,
+                    NODE_IP=ip,
+                    TOKEN_TTL=JOIN_TOKEN_TTL,
+                    JOIN_TOKEN_DESCRIPTION=join_token_description(worker.name),
                 )
             ),
             # A new machine, or a cluster built anew, gets a new token.
@@ -92,6 +101,7 @@ def join(
                     TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS,
                     NODE_INSTANCE_ID=ids[0],
                     CLUSTER_ID=ids[1],
+                    JOIN_TOKEN_DESCRIPTION=join_token_description(worker.name),
                 )
             ),
             stdin=ssh_private_key,  # for the delete hook's reset over SSH

@@ -8,6 +8,7 @@ set -euo pipefail
 : "${NODE_IP:?private address of the current machine of the worker}"
 : "${TOKEN_TTL:?lifetime, e.g. 4h}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${JOIN_TOKEN_DESCRIPTION:?description the token carries, by which it is deleted once the node is registered}"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
@@ -28,7 +29,7 @@ remove_node_of_a_replaced_machine() {
 
 main() {
   remove_node_of_a_replaced_machine
-  kubeadm token create --ttl "$TOKEN_TTL" --description "kubeadm-aws join of $NODE_NAME"
+  kubeadm token create --ttl "$TOKEN_TTL" --description "$JOIN_TOKEN_DESCRIPTION"
 }
 
 main "$@"

@@ -13,49 +13,20 @@ set -euo pipefail
 : "${AWS_CLI_CHANNEL:?snap channel of the AWS CLI}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/systemd-timer.sh"
 
 write_units() {
   local unit_dir="$1" script="$2"
-  cat >"$unit_dir/$UNIT.service" <<UNIT
-[Unit]
-Description=Snapshot etcd into the cluster's S3 bucket
-After=network-online.target kubelet.service
-Wants=network-online.target
-
-[Service]
-Type=oneshot
-Environment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin
-ExecStart=$script
-UNIT
-  cat >"$unit_dir/$UNIT.timer" <<UNIT
-[Unit]
-Description=Snapshot etcd every $INTERVAL_HOURS hours
-
-[Timer]
-OnBootSec=15min
-OnUnitActiveSec=${INTERVAL_HOURS}h
-RandomizedDelaySec=5min
-
-[Install]
-WantedBy=timers.target
-UNIT
+  write_timer_units "$unit_dir" "$UNIT" "Snapshot etcd into the cluster's S3 bucket" "$script" 15min "${INTERVAL_HOURS}h" 5min
 }
 
 main() {
   local script="$TOOLS_DIR/etcd-backup.sh"
   ensure_aws_cli "$AWS_CLI_CHANNEL"
   ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" /usr/local/bin
-  install -d -m 0755 "$TOOLS_DIR"
-  install -m 0700 /dev/null "$script"
-  printf '%s\n' "$BACKUP_SCRIPT" >"$script"
+  install_job_script "$script" "$BACKUP_SCRIPT"
   write_units /etc/systemd/system "$script"
-  systemctl daemon-reload
-  systemctl enable --now "$UNIT.timer" >/dev/null
-  if ! systemctl start "$UNIT.service"; then
-    echo "the first etcd snapshot failed; its log:" >&2
-    journalctl -u "$UNIT.service" -n 30 --no-pager >&2 || true
-    return 1
-  fi
+  start_timer_and_run_once "$UNIT"
   echo "etcd snapshots every ${INTERVAL_HOURS}h ($UNIT.timer); the first one is taken"
 }
 

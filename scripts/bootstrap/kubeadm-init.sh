@@ -8,6 +8,11 @@
 # running a cluster of the stack's CA is left as it is (a changed pod or service range is refused;
 # a new minor is the upgrade step's); a node of another CA is refused; leftovers of a failed attempt are
 # reset first. A failed kubeadm init resets the node before failing, so the next pulumi up retries.
+#
+# The API server is hardened (Secrets encrypted with the stack's keys, an audit log, Pod Security
+# Admission): a new cluster starts so, and a live one built without it is brought there in place (the
+# kubeadm-config and kubelet-config ConfigMaps, then the API server's manifest). kubeadm init's own
+# bootstrap token is deleted once init is done.
 # Prints one line on standard output, cluster-id=<UID of kube-system>, which names this cluster.
 set -euo pipefail
 
@@ -28,6 +33,15 @@ set -euo pipefail
 : "${ETCD_TOOLS_IMAGE:?image etcdctl and etcdutl are copied from}"
 : "${ETCD_TOOLS_VERSION:?version they must report}"
 : "${AWS_CLI_CHANNEL:?snap channel of the AWS CLI}"
+: "${AUDIT_POLICY:?audit policy of the API server (YAML)}"
+: "${ADMISSION_CONFIG:?admission configuration of the API server (YAML)}"
+: "${HARDENING_FLAGS:?API server flags a hardened control plane runs with, space-separated}"
+: "${INIT_TOKEN_DESCRIPTION:?description of the bootstrap token kubeadm init makes}"
+: "${ENCRYPTION_CONFIG_FILE:?EncryptionConfiguration of Secrets, in the PKI directory}"
+: "${AUDIT_POLICY_FILE:?where the API server reads its audit policy}"
+: "${ADMISSION_CONFIG_FILE:?where the API server reads its admission configuration}"
+: "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
+: "${CRI_SOCKET:?socket of containerd, for crictl}"
 
 readonly STATE_DIR=/etc/kubeadm-aws
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
@@ -36,6 +50,9 @@ readonly API_READY_TIMEOUT_SECONDS=300
 readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
 readonly SNAPSHOT_RETRY_SECONDS="${SNAPSHOT_RETRY_SECONDS:-15}"
 readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
+readonly API_SERVER_MANIFEST="${NODE_ROOT:-}/etc/kubernetes/manifests/kube-apiserver.yaml"
+# The key all Secrets were last rewritten with (encrypt-secrets.sh writes it).
+readonly SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-$STATE_DIR/secrets-key}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
@@ -43,6 +60,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-snapshot.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
 
 # fresh, ours (a cluster of the stack's CA), foreign (another CA) or leftovers (a failed attempt).
 # NODE_ROOT, empty on a node, lets a test point the look for manifests at a folder of its own.
@@ -171,6 +189,98 @@ refuse_what_kubeadm_cannot_change() {
   fi
 }
 
+# Puts standard input at FILE with MODE unless the file holds it already; prints changed or unchanged.
+install_content() {
+  local file="$1" mode="$2" new
+  new=$(mktemp)
+  cat >"$new"
+  if cmp -s "$new" "$file"; then
+    echo unchanged
+  else
+    install -D -m "$mode" "$new" "$file"
+    echo changed
+  fi
+  rm -f "$new"
+}
+
+# The audit policy and the admission configuration; prints changed when either was new or different.
+write_api_server_policies() {
+  local audit admission
+  install -d -m 0700 "$AUDIT_LOG_DIR"
+  audit=$(printf '%s\n' "$AUDIT_POLICY" | install_content "$AUDIT_POLICY_FILE" 0600)
+  admission=$(printf '%s\n' "$ADMISSION_CONFIG" | install_content "$ADMISSION_CONFIG_FILE" 0600)
+  if [[ "$audit" == changed || "$admission" == changed ]]; then echo changed; else echo unchanged; fi
+}
+
+# The key names an EncryptionConfiguration holds, one per line.
+encryption_key_names() {
+  sed -nE 's/^[[:space:]]*-?[[:space:]]*name:[[:space:]]*(key-[0-9]+)[[:space:]]*$/\1/p' "$1"
+}
+
+# A configuration without the key every Secret is stored with would leave them unreadable.
+refuse_losing_the_secrets_key() {
+  local new_config="$1" in_use
+  [[ -f "$SECRETS_KEY_FILE" ]] || return 0
+  in_use=$(<"$SECRETS_KEY_FILE")
+  if ! encryption_key_names "$new_config" | grep -qxF "$in_use"; then
+    echo "the cluster's Secrets are encrypted with $in_use, which the new configuration no longer holds" \
+      "(it has $(encryption_key_names "$new_config" | paste -sd, -)). secretsKeyGeneration goes up by one at a" \
+      "time: set it to ${in_use#key-} or $((${in_use#key-} + 1))." >&2
+    return 1
+  fi
+}
+
+# Whether the API server's manifest lacks one of HARDENING_FLAGS.
+api_server_lacks_hardening() {
+  local flag
+  for flag in $HARDENING_FLAGS; do
+    grep -q -- "--$flag=" "$API_SERVER_MANIFEST" || return 0
+  done
+  return 1
+}
+
+api_server_pid() {
+  pgrep -o -x kube-apiserver || true
+}
+
+# Waits until an API server other than process BEFORE answers.
+wait_for_new_api_server() {
+  local before="$1" deadline=$((SECONDS + API_READY_TIMEOUT_SECONDS))
+  until [[ "$(api_server_pid)" != "$before" && -n "$(api_server_pid)" ]]; do
+    if ((SECONDS >= deadline)); then
+      echo "the API server on $NODE_NAME did not restart within ${API_READY_TIMEOUT_SECONDS}s" >&2
+      return 1
+    fi
+    sleep 5
+  done
+  wait_for_api_server
+}
+
+# A cluster built before the hardening: the stored ClusterConfiguration and KubeletConfiguration get it
+# (so upgrades keep it), then the API server's manifest is written anew and the kubelet restarts it. A
+# changed policy alone restarts the API server, which reads its policies only when it starts; a new
+# encryption key needs nothing (the API server reloads that file).
+harden_live_api_server() {
+  local policies before
+  refuse_losing_the_secrets_key "$keys_dir/encryption-config.yaml"
+  install_content "$ENCRYPTION_CONFIG_FILE" 0600 <"$keys_dir/encryption-config.yaml" >/dev/null
+  policies=$(write_api_server_policies)
+  before=$(api_server_pid)
+  if api_server_lacks_hardening; then
+    write_config "$CONFIG_FILE"
+    kubeadm init phase upload-config kubeadm --config "$CONFIG_FILE" >&2
+    kubeadm init phase upload-config kubelet --config "$CONFIG_FILE" >&2
+    kubeadm init phase control-plane apiserver --config "$CONFIG_FILE" >&2
+    echo "hardened the API server of $NODE_NAME (encryption at rest, audit log, pod security)" >&2
+  elif [[ "$policies" == changed ]]; then
+    crictl --runtime-endpoint "$CRI_SOCKET" stop "$(crictl --runtime-endpoint "$CRI_SOCKET" ps -q --name '^kube-apiserver$')" >/dev/null
+    echo "restarted the API server of $NODE_NAME for its new policies" >&2
+  else
+    return 0
+  fi
+  wait_for_new_api_server "$before"
+}
+
 give_kubectl_to() {
   local user="$1" home
   home=$(getent passwd "$user" | cut -d: -f6)
@@ -192,6 +302,7 @@ main() {
       echo "$NODE_NAME already runs this cluster" >&2
       wait_for_api_server
       refuse_what_kubeadm_cannot_change
+      harden_live_api_server
       ;;
     foreign)
       echo "$NODE_NAME runs a cluster of another CA than the stack's; refusing to touch it." \
@@ -204,9 +315,11 @@ main() {
       ;&
     fresh)
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
+      write_api_server_policies >/dev/null
       write_config "$CONFIG_FILE"
       restore_newest_snapshot
       run_kubeadm_init "$restored"
+      KUBECONFIG="$ADMIN_KUBECONFIG" delete_bootstrap_tokens_described "$INIT_TOKEN_DESCRIPTION"
       ;;
   esac
   give_kubectl_to "$LOGIN_USER"

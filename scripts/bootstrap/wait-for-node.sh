@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Waits, on the control plane, until a joined node has registered itself.
+# Waits, on the control plane, until a joined node has registered itself, then deletes the node's join
+# token: a registered node needs it no more (its kubelet has a client certificate of its own).
 set -euo pipefail
 
 : "${NODE_NAME:?node to wait for}"
@@ -8,8 +9,11 @@ set -euo pipefail
 : "${NODE_INSTANCE_ID:?EC2 instance of the node}"
 : "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${JOIN_TOKEN_DESCRIPTION:?description of the join token of this node}"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
 
 main() {
   local deadline=$((SECONDS + TIMEOUT_SECONDS))
@@ -22,6 +26,7 @@ main() {
     sleep 5
   done
   echo "$NODE_NAME is registered"
+  delete_bootstrap_tokens_described "$JOIN_TOKEN_DESCRIPTION"
 }
 
 main "$@"

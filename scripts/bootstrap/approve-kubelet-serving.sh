@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Approves the kubelets' requests for serving certificates (signer kubernetes.io/kubelet-serving), which
+# Kubernetes leaves to the cluster's owner, and nothing it cannot vouch for: the request must come from
+# the node it names (user system:node:<name>, subject O=system:nodes, CN=system:node:<name>), the node
+# must be registered, and every name and address it asks for must be one of that node's addresses. A
+# systemd timer on the control plane runs it every minute, so renewals are approved too.
+set -euo pipefail
+
+: "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+# "<name> <requesting user>" of each pending kubelet-serving request (no condition yet).
+pending_requests() {
+  kubectl get csr -o jsonpath='{range .items[?(@.spec.signerName=="kubernetes.io/kubelet-serving")]}{.metadata.name}{" "}{.spec.username}{" "}{.status.conditions[*].type}{"\n"}{end}' |
+    awk 'NF == 2 { print $1, $2 }'
+}
+
+# The subject of a PEM certificate request, as "O=...,CN=..." without spaces.
+request_subject() {
+  openssl req -noout -subject -nameopt sep_comma_plus,space_eq,-space_eq <"$1" | sed -E 's/^subject=//; s/ //g'
+}
+
+# The DNS names and IP addresses a PEM certificate request asks for, one per line.
+request_names() {
+  openssl req -noout -text <"$1" |
+    sed -n '/X509v3 Subject Alternative Name/{n;p;}' | tr ',' '\n' | sed -E 's/^[[:space:]]*(DNS|IP Address)://'
+}
+
+node_addresses() {
+  kubectl get node "$1" -o jsonpath='{range .status.addresses[*]}{.address}{"\n"}{end}'
+}
+
+# Why the request of USER in REQUEST may not be approved; nothing when it may.
+refusal() {
+  local request="$1" user="$2" node addresses name
+  if [[ "$user" != system:node:* ]]; then
+    echo "requested by $user, not by a node"
+    return 0
+  fi
+  node=${user#system:node:}
+  if [[ "$(request_subject "$request")" != "O=system:nodes,CN=system:node:$node" ]]; then
+    echo "its subject is $(request_subject "$request"), not that of node $node"
+    return 0
+  fi
+  if ! addresses=$(node_addresses "$node" 2>/dev/null) || [[ -z "$addresses" ]]; then
+    echo "node $node is not registered"
+    return 0
+  fi
+  while IFS= read -r name; do
+    if [[ -n "$name" ]] && ! grep -qxF "$name" <<<"$addresses"; then
+      echo "it asks for $name, which is not an address of node $node"
+      return 0
+    fi
+  done < <(request_names "$request")
+}
+
+main() {
+  local name user reason
+  # Not local: the EXIT trap runs after main has returned.
+  file=$(mktemp)
+  trap 'rm -f "$file"' EXIT
+  while read -r name user; do
+    kubectl get csr "$name" -o jsonpath='{.spec.request}' | base64 -d >"$file"
+    reason=$(refusal "$file" "$user")
+    if [[ -z "$reason" ]]; then
+      kubectl certificate approve "$name" >/dev/null
+      echo "approved $name of $user"
+    else
+      echo "left $name pending: $reason" >&2
+    fi
+  done < <(pending_requests)
+}
+
+main "$@"

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Proves that the API server encrypts Secrets with the stack's current key, by writing a probe Secret and
+# reading it back from etcd, then rewrites every Secret once with that key: those stored in plain text
+# before encryption was on, or under the key before a rotation. The key's name goes to SECRETS_KEY_FILE,
+# so the next run (and the init script's check of a rotation) knows all Secrets use it.
+set -euo pipefail
+
+: "${KEY_NAME:?name of the key new Secrets must be written with, e.g. key-1}"
+: "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${KUBERNETES_PKI_DIR:?where kubeadm keeps the cluster certificates}"
+: "${ETCD_ENDPOINT:?client endpoint of the local etcd}"
+: "${ETCD_TOOLS_IMAGE:?image etcdctl is copied from}"
+: "${ETCD_TOOLS_VERSION:?version it must report}"
+# Named here so that a cluster built anew runs this step again.
+: "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
+
+readonly PROBE_SECRET=kubeadm-aws-encryption-probe
+readonly SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-/etc/kubeadm-aws/secrets-key}"
+# The API server rereads its encryption configuration about once a minute.
+readonly RELOAD_TIMEOUT_SECONDS="${RELOAD_TIMEOUT_SECONDS:-180}"
+readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
+
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
+
+# How etcd holds a Secret: the prefix of its value, k8s:enc:<provider>:v1:<key name>; empty when it is
+# stored in plain text (a protobuf that starts "k8s" and a NUL byte).
+stored_prefix() {
+  local namespace="$1" name="$2" value
+  value=$(mktemp)
+  etcdctl --endpoints="$ETCD_ENDPOINT" --dial-timeout=10s --command-timeout=30s \
+    --cacert="$KUBERNETES_PKI_DIR/etcd/ca.crt" \
+    --cert="$KUBERNETES_PKI_DIR/etcd/healthcheck-client.crt" \
+    --key="$KUBERNETES_PKI_DIR/etcd/healthcheck-client.key" \
+    get "/registry/secrets/$namespace/$name" --print-value-only >"$value"
+  head -c 64 "$value" | LC_ALL=C grep -aoE '^k8s:enc:[a-z0-9]+:v1:[A-Za-z0-9_-]+' | head -n 1 || true
+  rm -f "$value"
+}
+
+write_probe() {
+  kubectl -n kube-system create secret generic "$PROBE_SECRET" --from-literal=written="$(date +%s%N)" \
+    --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+}
+
+wait_until_written_with_key() {
+  local deadline=$((SECONDS + RELOAD_TIMEOUT_SECONDS)) prefix
+  while true; do
+    write_probe
+    prefix=$(stored_prefix kube-system "$PROBE_SECRET")
+    [[ "$prefix" == "k8s:enc:secretbox:v1:$KEY_NAME" ]] && return 0
+    if ((SECONDS >= deadline)); then
+      echo "the API server still stores Secrets ${prefix:+with }${prefix:-in plain text}, not with $KEY_NAME, after" \
+        "${RELOAD_TIMEOUT_SECONDS}s; see its encryption configuration in $KUBERNETES_PKI_DIR" >&2
+      return 1
+    fi
+    sleep 10
+  done
+}
+
+rewrite_every_secret() {
+  local count
+  count=$(kubectl get secrets -A -o name | wc -l)
+  kubectl get secrets -A -o json | kubectl replace -f - >/dev/null
+  install -d -m 0700 "$(dirname "$SECRETS_KEY_FILE")"
+  printf '%s\n' "$KEY_NAME" >"$SECRETS_KEY_FILE"
+  echo "rewrote $count Secrets with $KEY_NAME"
+}
+
+main() {
+  ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
+  wait_until_written_with_key
+  if [[ -f "$SECRETS_KEY_FILE" && "$(<"$SECRETS_KEY_FILE")" == "$KEY_NAME" ]]; then
+    echo "every Secret is already written with $KEY_NAME"
+  else
+    rewrite_every_secret
+  fi
+}
+
+main "$@"

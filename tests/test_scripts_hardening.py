@@ -1,0 +1,212 @@
+"""The hardening scripts' decisions, run by bash: the approver of kubelet serving certificates on real
+certificate requests (openssl), the deletion of bootstrap tokens, the init script's refusal of a
+rotation that would lose the Secrets' key and its look at the API server's flags, and a kubelet's
+serving certificate checked against the cluster CA. kubectl is the stand-in API server."""
+
+import base64
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from components import script_rendering
+from tests.kubectl_stand_in import FakeCluster
+from tests.shell import run_function
+from tests.test_scripts_kubeadm_init import variables as init_variables
+
+APPROVER = "bootstrap/approve-kubelet-serving.sh"
+NODE = "lab-worker-1"
+ADDRESSES = ["10.0.0.5", "3.4.5.6", "ip-10-0-0-5.ap-south-1.compute.internal"]
+
+
+def certificate_request(tmp_path: Path, subject: str, names: str) -> str:
+    request = tmp_path / "request.pem"
+    subprocess.run(
+        ["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(tmp_path / "key.pem"), "-subj", subject, "-addext", f"subjectAltName={names}",
+         "-out", str(request)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return base64.b64encode(request.read_bytes()).decode()
+
+
+def csr(name: str, user: str, request: str, conditions=()) -> dict:
+    return {
+        "metadata": {"name": name},
+        "spec": {"signerName": "kubernetes.io/kubelet-serving", "username": user, "request": request},
+        "status": {"conditions": [{"type": c} for c in conditions]} if conditions else {},
+    }
+
+
+def node(name: str, addresses: list[str]) -> dict:
+    return {"metadata": {"name": name}, "status": {"addresses": [{"type": "X", "address": a} for a in addresses]}}
+
+
+def approve(tmp_path: Path, requests: list[dict]) -> tuple[subprocess.CompletedProcess, FakeCluster]:
+    cluster = FakeCluster(tmp_path, {"csr": requests, "nodes": [node(NODE, ADDRESSES)]})
+    script = (Path(__file__).parent.parent / "scripts" / APPROVER).read_text()
+    (tmp_path / "approver.sh").write_text(script)
+    result = cluster.run(f'bash "{tmp_path}/approver.sh"', ADMIN_KUBECONFIG="/dev/null")
+    return result, cluster
+
+
+GOOD_SUBJECT = f"/O=system:nodes/CN=system:node:{NODE}"
+GOOD_NAMES = "DNS:ip-10-0-0-5.ap-south-1.compute.internal,IP:10.0.0.5,IP:3.4.5.6"
+
+
+def test_a_nodes_request_for_its_own_addresses_is_approved(tmp_path):
+    request = certificate_request(tmp_path, GOOD_SUBJECT, GOOD_NAMES)
+    result, cluster = approve(tmp_path, [csr("csr-a", f"system:node:{NODE}", request)])
+    assert result.returncode == 0, result.stderr
+    assert "kubectl certificate approve csr-a" in cluster.calls()
+
+
+@pytest.mark.parametrize(
+    "user, subject, names, reason",
+    [
+        (f"system:node:{NODE}", GOOD_SUBJECT, "IP:10.0.0.5,IP:10.0.0.99", "asks for 10.0.0.99"),
+        (f"system:node:{NODE}", GOOD_SUBJECT, "DNS:kubernetes.default,IP:10.0.0.5", "asks for kubernetes.default"),
+        ("system:serviceaccount:default:x", GOOD_SUBJECT, GOOD_NAMES, "not by a node"),
+        (f"system:node:{NODE}", "/O=system:masters/CN=system:node:lab-worker-1", GOOD_NAMES, "its subject is"),
+        ("system:node:lab-worker-9", "/O=system:nodes/CN=system:node:lab-worker-9", GOOD_NAMES, "not registered"),
+    ],
+    ids=["foreign-ip", "foreign-name", "not-a-node", "wrong-group", "unknown-node"],
+)
+def test_a_request_it_cannot_vouch_for_stays_pending(tmp_path, user, subject, names, reason):
+    request = certificate_request(tmp_path, subject, names)
+    result, cluster = approve(tmp_path, [csr("csr-b", user, request)])
+    assert result.returncode == 0, result.stderr
+    assert not [c for c in cluster.calls() if "approve" in c]
+    assert "left csr-b pending" in result.stderr and reason in result.stderr
+
+
+def test_requests_already_decided_are_left_alone(tmp_path):
+    request = certificate_request(tmp_path, GOOD_SUBJECT, GOOD_NAMES)
+    result, cluster = approve(tmp_path, [csr("csr-c", f"system:node:{NODE}", request, conditions=["Denied"])])
+    assert result.returncode == 0 and not [c for c in cluster.calls() if "approve" in c]
+
+
+def token_secret(token_id: str, description: str) -> dict:
+    return {
+        "metadata": {"name": f"bootstrap-token-{token_id}", "namespace": "kube-system"},
+        "type": "bootstrap.kubernetes.io/token",
+        "data": {"description": base64.b64encode(description.encode()).decode()},
+    }
+
+
+def test_only_the_tokens_of_the_given_description_are_deleted(tmp_path):
+    secrets = [
+        token_secret("abc123", "kubeadm-aws: kubeadm init's token"),
+        token_secret("def456", "kubeadm-aws join of lab-worker-1"),
+        {"metadata": {"name": "other", "namespace": "kube-system"}, "type": "Opaque", "data": {}},
+    ]
+    cluster = FakeCluster(tmp_path, {"secrets": secrets})
+    library = (Path(__file__).parent.parent / "scripts" / "lib" / "bootstrap-tokens.sh").read_text()
+    call = 'delete_bootstrap_tokens_described "kubeadm-aws: kubeadm init\'s token"'
+    result = cluster.run(f"set -euo pipefail\n{library}\n{call}")
+    assert result.returncode == 0, result.stderr
+    assert cluster.names("secrets") == ["bootstrap-token-def456", "other"]
+    assert "deleted bootstrap token abc123" in result.stderr
+
+
+ENCRYPTION = "resources:\n- providers:\n  - secretbox:\n      keys:\n      - name: {new}\n        secret: x\n{old}"
+
+
+def encryption_file(tmp_path: Path, new: str, old: str | None) -> Path:
+    path = tmp_path / "new-encryption.yaml"
+    previous = f"      - name: {old}\n        secret: y\n" if old else ""
+    path.write_text(ENCRYPTION.format(new=new, old=previous))
+    return path
+
+
+@pytest.mark.parametrize(
+    "in_use, new, old, refused",
+    [(None, "key-1", None, False), ("key-1", "key-2", "key-1", False), ("key-2", "key-2", "key-1", False),
+     ("key-1", "key-3", "key-2", True), ("key-3", "key-1", None, True)],
+    ids=["first", "rotation", "after-rotation", "skipped-one", "went-back"],
+)  # fmt: skip
+def test_a_new_encryption_configuration_must_keep_the_key_secrets_use(tmp_path, in_use, new, old, refused):
+    env = init_variables(tmp_path)
+    if in_use:
+        Path(env["SECRETS_KEY_FILE"]).write_text(in_use + "\n")
+    config = encryption_file(tmp_path, new, old)
+    result = run_function("bootstrap/kubeadm-init.sh", f'refuse_losing_the_secrets_key "{config}"', **env)
+    assert (result.returncode != 0) == refused, result.stderr
+    if refused:
+        assert f"encrypted with {in_use}" in result.stderr and "secretsKeyGeneration" in result.stderr
+
+
+def test_an_api_server_without_every_hardening_flag_is_found(tmp_path):
+    env = init_variables(tmp_path)
+    manifest = tmp_path / "root" / "etc" / "kubernetes" / "manifests" / "kube-apiserver.yaml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text("    - --encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml\n")
+    assert run_function("bootstrap/kubeadm-init.sh", "api_server_lacks_hardening", **env).returncode == 0
+    manifest.write_text(manifest.read_text() + "    - --audit-policy-file=/etc/kubernetes/policies/audit.yaml\n")
+    assert run_function("bootstrap/kubeadm-init.sh", "api_server_lacks_hardening", **env).returncode == 1
+
+
+def test_policies_are_written_private_and_only_a_change_counts(tmp_path):
+    env = init_variables(tmp_path)
+    first = run_function("bootstrap/kubeadm-init.sh", "write_api_server_policies", **env)
+    assert first.stdout.strip() == "changed", first.stderr
+    assert oct(Path(env["AUDIT_POLICY_FILE"]).stat().st_mode & 0o777) == "0o600"
+    assert Path(env["ADMISSION_CONFIG_FILE"]).read_text().rstrip() == env["ADMISSION_CONFIG"].rstrip()
+    again = run_function("bootstrap/kubeadm-init.sh", "write_api_server_policies", **env)
+    assert again.stdout.strip() == "unchanged"
+    env["ADMISSION_CONFIG"] = "kind: AdmissionConfiguration\nplugins: []\n"
+    assert run_function("bootstrap/kubeadm-init.sh", "write_api_server_policies", **env).stdout.strip() == "changed"
+
+
+def make_ca_and_leaf(tmp_path: Path, name: str) -> tuple[Path, Path]:
+    ca_key, ca, leaf = tmp_path / f"{name}-ca.key", tmp_path / f"{name}-ca.crt", tmp_path / f"{name}-leaf.pem"
+    run = lambda *args: subprocess.run(["openssl", *args], check=True, capture_output=True)  # noqa: E731
+    run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+        str(ca_key), "-subj", f"/CN={name}-ca", "-days", "1", "-out", str(ca))  # fmt: skip
+    leaf_key, leaf_request = tmp_path / "leaf.key", tmp_path / "leaf.csr"
+    run("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
+        str(leaf_key), "-subj", "/CN=system:node:lab-worker-1", "-out", str(leaf_request))  # fmt: skip
+    run("x509", "-req", "-in", str(leaf_request), "-CA", str(ca), "-CAkey", str(ca_key), "-days", "1",
+        "-out", str(leaf))  # fmt: skip
+    return ca, leaf
+
+
+@pytest.mark.parametrize("signed_by, serves", [("cluster", True), ("self", False)])
+def test_a_kubelet_serves_with_a_cluster_certificate_only_when_the_ca_signed_it(tmp_path, signed_by, serves):
+    cluster_ca, _ = make_ca_and_leaf(tmp_path, "cluster")
+    _, leaf = make_ca_and_leaf(tmp_path, signed_by) if signed_by != "cluster" else (None, tmp_path / "cluster-leaf.pem")
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    (pki / "ca.crt").write_bytes(cluster_ca.read_bytes())
+    env = {
+        "NODE_NAME": NODE, "TIMEOUT_SECONDS": "1", "KUBERNETES_PKI_DIR": str(pki), "NODE_INSTANCE_ID": "i-1",
+        "CLUSTER_ID": "uid", "SERVING_CERT": str(leaf), "KUBELET_CONFIG": str(tmp_path / "config.yaml"),
+    }  # fmt: skip
+    result = run_function("bootstrap/kubelet-serving-certificate.sh", "serves_with_cluster_certificate", **env)
+    assert (result.returncode == 0) == serves
+
+
+@pytest.mark.parametrize("config, asks", [("serverTLSBootstrap: true\n", True), ("cgroupDriver: systemd\n", False)])
+def test_a_kubelet_configured_before_serving_certificates_is_found(tmp_path, config, asks):
+    (tmp_path / "config.yaml").write_text(f"apiVersion: kubelet.config.k8s.io/v1beta1\n{config}")
+    env = {
+        "NODE_NAME": NODE, "TIMEOUT_SECONDS": "1", "KUBERNETES_PKI_DIR": str(tmp_path), "NODE_INSTANCE_ID": "i-1",
+        "CLUSTER_ID": "uid", "KUBELET_CONFIG": str(tmp_path / "config.yaml"),
+    }  # fmt: skip
+    result = run_function("bootstrap/kubelet-serving-certificate.sh", "asks_for_serving_certificate", **env)
+    assert (result.returncode == 0) == asks
+
+
+def test_a_registered_worker_loses_its_join_token_and_others_keep_theirs(tmp_path):
+    secrets = [token_secret("aaa111", "kubeadm-aws join of lab-worker-1"),
+               token_secret("bbb222", "kubeadm-aws join of lab-worker-2")]  # fmt: skip
+    cluster = FakeCluster(tmp_path, {"secrets": secrets, "nodes": [node(NODE, ADDRESSES)]})
+    script = script_rendering.with_libraries(script_rendering.script_text("bootstrap/wait-for-node.sh"))
+    (tmp_path / "wait.sh").write_text(script)
+    result = cluster.run(
+        f'bash "{tmp_path}/wait.sh"',
+        NODE_NAME=NODE, TIMEOUT_SECONDS="5", NODE_INSTANCE_ID="i-1", CLUSTER_ID="uid", ADMIN_KUBECONFIG="/dev/null",
+        JOIN_TOKEN_DESCRIPTION="kubeadm-aws join of lab-worker-1",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert cluster.names("secrets") == ["bootstrap-token-bbb222"]
