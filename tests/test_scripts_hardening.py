@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from components import script_rendering
+from tests.etcd import Etcd, make_etcd_pki, tool_path
 from tests.kubectl_stand_in import FakeCluster
 from tests.shell import run_function
 from tests.test_scripts_kubeadm_init import variables as init_variables
@@ -210,3 +211,35 @@ def test_a_registered_worker_loses_its_join_token_and_others_keep_theirs(tmp_pat
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert cluster.names("secrets") == ["bootstrap-token-bbb222"]
+
+
+@pytest.mark.slow  # needs Debian's etcd packages (a download)
+@pytest.mark.parametrize(
+    "stored, prefix",
+    [
+        (b"k8s:enc:secretbox:v1:key-2:\x8f\x00\x13\xfe\xaa", "k8s:enc:secretbox:v1:key-2"),
+        (b"k8s\x00\n\x0c\n\x02v1\x12\x06Secret", ""),  # plain text: the protobuf of a Secret
+    ],
+    ids=["encrypted", "plain-text"],
+)
+def test_how_etcd_holds_a_secret_is_read_from_a_real_etcd(tmp_path, stored, prefix):
+    pki = tmp_path / "pki"
+    make_etcd_pki(pki)
+    etcd = Etcd(tmp_path / "data", pki)
+    try:
+        put = [str(etcd.bin / "etcdctl"), f"--endpoints={etcd.endpoint}", f"--cacert={pki / 'etcd' / 'ca.crt'}",
+               f"--cert={pki / 'etcd' / 'healthcheck-client.crt'}", f"--key={pki / 'etcd' / 'healthcheck-client.key'}",
+               "put", "/registry/secrets/kube-system/kubeadm-aws-encryption-probe"]  # fmt: skip
+        subprocess.run(put, input=stored, check=True, capture_output=True)
+        env = {
+            "KEY_NAME": "key-2", "ADMIN_KUBECONFIG": "/dev/null", "KUBERNETES_PKI_DIR": str(pki),
+            "ETCD_ENDPOINT": etcd.endpoint, "ETCD_TOOLS_IMAGE": "i", "ETCD_TOOLS_VERSION": "v", "CLUSTER_ID": "uid",
+            "PATH": tool_path(), "TMPDIR": str(tmp_path),
+        }  # fmt: skip
+        result = run_function(
+            "bootstrap/encrypt-secrets.sh", "stored_prefix kube-system kubeadm-aws-encryption-probe", **env
+        )
+    finally:
+        etcd.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == prefix
