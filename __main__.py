@@ -3,6 +3,7 @@
 import pulumi
 
 from components import aws_lookups, settings
+from components.api_load_balancer import ApiLoadBalancerArgs, ApiLoadBalancers
 from components.backups import EtcdBackups, EtcdBackupsArgs
 from components.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.cost import CostEstimate, CostEstimateArgs
@@ -25,11 +26,11 @@ network = Network(
     "network",
     NetworkArgs(
         cluster_name=cfg.cluster_name,
-        availability_zone=aws.availability_zone,
+        availability_zones=aws.availability_zones,
         vpc_cidr=cfg.vpc_cidr,
-        subnet_cidr=settings.subnet_cidr_of(cfg.vpc_cidr),
+        subnet_cidrs=settings.subnet_cidrs_of(cfg.vpc_cidr, len(aws.availability_zones)),
         existing_vpc_id=cfg.existing_vpc_id,
-        existing_subnet_id=cfg.existing_subnet_id,
+        existing_subnet_ids=aws_lookups.existing_subnet_ids(cfg),
         aws_integration=cfg.aws_integration,
     ),
 )
@@ -63,7 +64,7 @@ nodes = ClusterNodes(
         ami_name_pattern=UBUNTU_AMI_NAME_PATTERNS[cfg.node_os],
         kubernetes_minor=cfg.kubernetes_version,
         root_volume_size=cfg.root_volume_size,
-        subnet_id=network.subnet_id,
+        subnet_ids=network.subnet_ids,
         security_group_id=security_group.security_group_id,
         control_plane_security_group_id=security_group.control_plane_security_group_id,
         key_name=ssh_key.key_name,
@@ -71,12 +72,28 @@ nodes = ClusterNodes(
         worker_instance_profile=roles.worker_instance_profile,
         aws_integration=cfg.aws_integration,
         worker_spot=cfg.worker_spot,
+        control_plane_count=cfg.control_plane_count,
     ),
 )
+# With several control planes, the API's endpoint is a pair of load balancers (components/api_load_balancer.py).
+load_balancers = None
+if cfg.control_plane_count > 1:
+    load_balancers = ApiLoadBalancers(
+        "api",
+        ApiLoadBalancerArgs(
+            cluster_name=cfg.cluster_name,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.subnet_ids,
+            allowed_cidrs=cfg.allowed_cidrs,
+            nodes_security_group_id=security_group.security_group_id,
+            control_plane_security_group_id=security_group.control_plane_security_group_id,
+        ),
+    )
+all_nodes = [*nodes.control_planes, *nodes.workers]
 power = ClusterPower(
     "power",
     ClusterPowerArgs(
-        instances=[(node.name, node.instance) for node in [nodes.control_plane, *nodes.workers]],
+        instances=[(node.name, node.instance) for node in all_nodes],
         paused=cfg.paused,
     ),
 )
@@ -98,6 +115,8 @@ bootstrap = KubeadmBootstrap(
         pod_cidr=cfg.pod_cidr,
         service_cidr=cfg.service_cidr,
         control_plane=nodes.control_plane,
+        other_control_planes=nodes.control_planes[1:],
+        load_balancers=load_balancers,
         workers=nodes.workers,
         credentials=pki.credentials,
         ssh_private_key=ssh_key.private_key_openssh,
@@ -125,6 +144,7 @@ cost = CostEstimate(
         worker_count=cfg.worker_count,
         root_volume_gib=cfg.root_volume_size,
         paused=cfg.paused,
+        control_plane_count=cfg.control_plane_count,
     ),
 )
 
@@ -156,14 +176,17 @@ pulumi.export(
     "sshCommands",
     {
         nodes.control_plane.name: ssh_command(nodes.control_plane.public_ip),
-        **{w.name: ssh_command(w.private_ip, through=nodes.control_plane.public_ip) for w in nodes.workers},
+        **{n.name: ssh_command(n.private_ip, through=nodes.control_plane.public_ip) for n in all_nodes[1:]},
     },
 )
 pulumi.export(
-    "sshHostKeys", {node.name: node.host_key for node in [nodes.control_plane, *nodes.workers]}
+    "sshHostKeys", {node.name: node.host_key for node in all_nodes}
 )  # None for a node built before nodes got their host keys from the stack
 pulumi.export("securityGroupId", security_group.security_group_id)
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("subnetId", network.subnet_id)
+pulumi.export("subnetIds", network.subnet_ids)
+pulumi.export("controlPlaneCount", cfg.control_plane_count)
+pulumi.export("controlPlanePrivateIps", [node.private_ip for node in nodes.control_planes])
 pulumi.export("etcdBackupBucket", backups.bucket_name)
 pulumi.export("hourlyCost", cost.hourly_usd)

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi_aws as aws
 
 from components import facts
-from components.settings_checks import Problems, check_disjoint
+from components.settings_checks import CONTROL_PLANE_COUNTS, Problems, check_disjoint, zone_count
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,10 @@ class InstanceType:
 class AwsFacts:
     control_plane_type: InstanceType
     worker_type: InstanceType
-    availability_zone: str  # of the nodes' subnet; it offers both instance types
+    availability_zone: str  # of the nodes' (first) subnet; it offers both instance types
     region: str  # the provider's region, where the stack builds
+    # The zones of the subnets the nodes are spread over, in order (the first is availability_zone).
+    availability_zones: tuple[str, ...] = ()
 
 
 def look_up(settings: Any) -> AwsFacts:
@@ -56,12 +58,13 @@ def look_up(settings: Any) -> AwsFacts:
             "or set workerSpot false",
         )
     _check_images(problems, settings.node_os, {"controlPlaneInstanceType": control_plane, "workerInstanceType": worker})
-    zone = zones[0]
+    _check_control_plane_count_change(problems, settings)
+    spread = list(zones[: zone_count(settings.control_plane_count)])
     if settings.existing_vpc_id and not problems.messages:
-        zone = _check_existing_network(problems, settings, zones)
+        spread = _check_existing_network(problems, settings, zones)
     problems.raise_if_any()
     region = aws.get_region()
-    return AwsFacts(control_plane, worker, zone, region.region or region.name)
+    return AwsFacts(control_plane, worker, spread[0], region.region or region.name, tuple(spread))
 
 
 def _zones_offering(problems: Problems, instance_types: dict[str, str]) -> list[str]:
@@ -125,17 +128,60 @@ def _check_kubeadm_minimum(problems: Problems, control_plane: InstanceType) -> N
         )
 
 
-def _check_existing_network(problems: Problems, settings: Any, zones: list[str]) -> str:
-    """Checks the existing VPC and subnet; returns the subnet's zone."""
-    vpc_id, subnet_id = settings.existing_vpc_id, settings.existing_subnet_id
+def _instances_named(cluster_name: str, names: list[str]) -> int:
+    """How many instances of the cluster carry one of `names` (running or stopped)."""
+    found = aws.ec2.get_instances(
+        filters=[
+            {"name": f"tag:{facts.CLUSTER_TAG}", "values": [cluster_name]},
+            {"name": "tag:Name", "values": names},
+        ],
+        instance_state_names=["pending", "running", "stopping", "stopped"],
+    )
+    return len(found.ids)
+
+
+def _check_control_plane_count_change(problems: Problems, settings: Any) -> None:
+    """kubeadm cannot move a live cluster's endpoint: from one control plane (the Elastic IP's name) to a
+    load balancer, or back. 3 to 5 and 5 to 3 keep the load balancer and are fine."""
+    first = f"{settings.cluster_name}-control-plane"
+    others = [f"{first}-{i}" for i in range(2, max(CONTROL_PLANE_COUNTS) + 1)]
+    live_first = _instances_named(settings.cluster_name, [first]) > 0
+    live_others = _instances_named(settings.cluster_name, others)
+    wanted = settings.control_plane_count
+    if live_first and not live_others and wanted > 1:
+        problems.add(
+            "controlPlaneCount",
+            wanted,
+            "this cluster runs one control plane, whose endpoint (the Elastic IP's name) is in every certificate "
+            "and kubeconfig; kubeadm cannot move it behind a load balancer. Keep 1, or build the highly available "
+            "cluster as another stack (an etcd snapshot restores its objects: see etcd backups)",
+        )
+    elif live_others and wanted == 1:
+        problems.add(
+            "controlPlaneCount",
+            wanted,
+            "this cluster runs several control planes behind load balancers, whose name is its endpoint; it "
+            "cannot go back to one. Keep 3 or 5",
+        )
+
+
+def existing_subnet_ids(settings: Any) -> tuple[str, ...]:
+    """The existing subnets the nodes go in: existingSubnetIds, or existingSubnetId alone."""
+    return settings.existing_subnet_ids or ((settings.existing_subnet_id,) if settings.existing_subnet_id else ())
+
+
+def _check_existing_network(problems: Problems, settings: Any, zones: list[str]) -> list[str]:
+    """Checks the existing VPC and subnets; returns the subnets' zones, in order."""
+    vpc_id, subnet_ids = settings.existing_vpc_id, existing_subnet_ids(settings)
+    key = "existingSubnetIds" if settings.existing_subnet_ids else "existingSubnetId"
     if not aws.ec2.get_vpcs(filters=[{"name": "vpc-id", "values": [vpc_id]}]).ids:
         problems.add("existingVpcId", vpc_id, "no VPC with this id exists in this account and region")
-        return ""
-    if not aws.ec2.get_subnets(filters=[{"name": "subnet-id", "values": [subnet_id]}]).ids:
-        problems.add("existingSubnetId", subnet_id, "no subnet with this id exists in this account and region")
-        return ""
+        return [""]
+    found = set(aws.ec2.get_subnets(filters=[{"name": "subnet-id", "values": list(subnet_ids)}]).ids)
+    if missing := [subnet_id for subnet_id in subnet_ids if subnet_id not in found]:
+        problems.add(key, missing[0], "no subnet with this id exists in this account and region")
+        return [""]
     vpc = aws.ec2.get_vpc(id=vpc_id)
-    subnet = aws.ec2.get_subnet(id=subnet_id)
     if not (vpc.enable_dns_support and vpc.enable_dns_hostnames):
         problems.add(
             "existingVpcId",
@@ -143,16 +189,18 @@ def _check_existing_network(problems: Problems, settings: Any, zones: list[str])
             "it needs DNS support and DNS hostnames enabled: the control plane's endpoint is its Elastic IP's "
             "DNS name, which resolves to the private address inside the VPC",
         )
-    if subnet.vpc_id != vpc_id:
-        problems.add(
-            "existingSubnetId", subnet_id, f"the subnet belongs to {subnet.vpc_id}, not to existingVpcId {vpc_id}"
-        )
-    if subnet.availability_zone not in zones:
-        problems.add(
-            "existingSubnetId",
-            subnet_id,
-            f"its zone {subnet.availability_zone} does not offer both instance types; zones that do: {zones}",
-        )
+    subnet_zones = []
+    for subnet_id in subnet_ids:
+        subnet = aws.ec2.get_subnet(id=subnet_id)
+        if subnet.vpc_id != vpc_id:
+            problems.add(key, subnet_id, f"the subnet belongs to {subnet.vpc_id}, not to existingVpcId {vpc_id}")
+        if subnet.availability_zone not in zones:
+            problems.add(
+                key,
+                subnet_id,
+                f"its zone {subnet.availability_zone} does not offer both instance types; zones that do: {zones}",
+            )
+        subnet_zones.append(subnet.availability_zone)
     check_disjoint(
         problems,
         {
@@ -161,4 +209,4 @@ def _check_existing_network(problems: Problems, settings: Any, zones: list[str])
             "existingVpcId": str(ipaddress.ip_network(vpc.cidr_block)),
         },
     )
-    return subnet.availability_zone
+    return subnet_zones

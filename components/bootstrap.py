@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pulumi
 from pulumi_command import remote
 
+from components.api_load_balancer import ApiLoadBalancers
 from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
 from components.phases import access, addons, kubelet_serving, readiness, smoke_test, upgrades, workers
@@ -36,7 +37,7 @@ class KubeadmBootstrapArgs:
     cni: str
     pod_cidr: str
     service_cidr: str
-    control_plane: NodeInfo
+    control_plane: NodeInfo  # the first control plane: kubeadm init runs there
     workers: Sequence[NodeInfo]
     credentials: ClusterCredentials
     ssh_private_key: pulumi.Input[str]
@@ -46,16 +47,20 @@ class KubeadmBootstrapArgs:
     smoke_test: bool = False  # prove the cluster works after the readiness gate
     paused: bool = False  # the instances are stopped: nothing waits for a running cluster
     power: Sequence[pulumi.Resource] = ()  # the instances' power states (components/power.py)
+    other_control_planes: Sequence[NodeInfo] = ()  # they join the first, one at a time
+    load_balancers: ApiLoadBalancers | None = None  # the endpoint, with other control planes
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
-    """kubeadm init, the CNI, a token and a join per worker, and a readiness gate.
+    """kubeadm init, the CNI, the other control planes' joins in turn, a token and a join per worker, and
+    a readiness gate.
 
     Attributes:
-        kubeconfig: an admin kubeconfig for `https://<Elastic IP>:6443` (a secret), resolved once
-            every node is Ready and the smoke test (when on) has passed.
-        api_server_endpoint: `https://<Elastic IP>:6443`.
-        node_names: the Kubernetes node names, control plane first.
+        kubeconfig: an admin kubeconfig for `api_server_endpoint` (a secret), resolved once every node is
+            Ready and the smoke test (when on) has passed.
+        api_server_endpoint: `https://<Elastic IP>:6443`, or with several control planes
+            `https://<public load balancer>:6443`.
+        node_names: the Kubernetes node names, control planes first.
         ready: the readiness gate command; depend on it to act on a Ready cluster.
         workload_kubeconfig: a kubeconfig of the ServiceAccount that may manage workloads in
             `workload_namespace` and nothing else (a secret).
@@ -70,6 +75,12 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         super().__init__("kubeadm-aws:index:KubeadmBootstrap", name, None, opts)
         control_plane = args.control_plane
         run = StepRunner(self, args.ssh_private_key, control_plane=control_plane)
+        endpoint, public_host, cert_sans = self._endpoint(args)
+        # With load balancers, init talks to the API through them: the first control plane is their
+        # target from the start.
+        first_target = (
+            args.load_balancers.register(control_plane.name, control_plane.private_ip) if args.load_balancers else []
+        )
 
         init = control_plane_phase.kubeadm_init(
             run,
@@ -82,12 +93,12 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             backups=args.backups,
             aws_integration=args.aws_integration,
             pod_security=args.pod_security,
-            after=wait_for_cloud_init(run, control_plane),
+            endpoint=endpoint,
+            cert_sans=cert_sans,
+            after=[wait_for_cloud_init(run, control_plane), *first_target],
+            behind_load_balancer=args.load_balancers is not None,
         )
         cluster_id = control_plane_phase.cluster_id(init)
-        secrets_encrypted = control_plane_phase.encrypt_secrets(
-            run, control_plane, key_name=args.credentials.secrets_key_name, cluster_id=cluster_id, after=init
-        )
         backups = schedule_etcd_backups(run, control_plane, schedule=args.backups, after=init)
         # Before anything joins: a node created at a new minor joins a control plane already there.
         control_plane_ready = upgrades.upgrade_control_plane(
@@ -98,10 +109,24 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             run, control_plane, admin_user=args.credentials.admin_user, cluster_id=cluster_id, after=[init]
         )
         approver = kubelet_serving.install_approver(run, control_plane, after=init)
-        before_ready = [cni, backups, control_plane_ready, admin_access, workload_access, secrets_encrypted]
-        before_ready.append(
-            kubelet_serving.serving_certificate(run, control_plane, cluster_id=cluster_id, after=[init, approver])
+        joined_control_planes = self._join_control_planes(run, args, endpoint, cluster_id, after=[control_plane_ready])
+        # Every control plane holds the encryption configuration before Secrets are rewritten with it.
+        secrets_encrypted = control_plane_phase.encrypt_secrets(
+            run,
+            control_plane,
+            key_name=args.credentials.secrets_key_name,
+            cluster_id=cluster_id,
+            control_planes=[control_plane, *args.other_control_planes],
+            after=[init, *(joined for joined, _ in joined_control_planes)],
         )
+        before_ready = [cni, backups, control_plane_ready, admin_access, workload_access, secrets_encrypted]
+        before_ready += [
+            kubelet_serving.serving_certificate(run, node, cluster_id=cluster_id, after=[done, approver])
+            for node, done in [
+                (control_plane, init),
+                *zip(args.other_control_planes, (done for _, done in joined_control_planes), strict=True),
+            ]
+        ]
         if args.aws_integration:
             before_ready += addons.install_aws_addons(
                 run,
@@ -110,6 +135,11 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 kubernetes_minor=args.kubernetes_minor,
                 after=[cni, control_plane_ready],
             )
+        control_planes_done = [
+            (control_plane, init),
+            *zip(args.other_control_planes, (registered for _, registered in joined_control_planes), strict=True),
+        ]
+        registered: list[remote.Command] = []
         if args.workers:
             registered = [
                 workers.join(
@@ -120,6 +150,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                     cluster_id=cluster_id,
                     ssh_private_key=args.ssh_private_key,
                     aws_integration=args.aws_integration,
+                    endpoint=endpoint,
                     after=control_plane_ready,
                 )
                 for worker in args.workers
@@ -128,20 +159,22 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 kubelet_serving.serving_certificate(run, worker, cluster_id=cluster_id, after=[joined, approver])
                 for worker, joined in zip(args.workers, registered, strict=True)
             ]
-            before_ready += upgrades.upgrade_workers_in_turn(
-                run,
-                args.workers,
-                control_plane=control_plane,
-                target_minor=args.kubernetes_minor,
-                joined=registered,
-                after=[control_plane_ready],
-            )
         else:
-            before_ready.append(
-                control_plane_phase.allow_workloads(run, control_plane, cluster_id=cluster_id, after=init)
-            )
+            before_ready += [
+                control_plane_phase.allow_workloads(run, node, cluster_id=cluster_id, after=done)
+                for node, done in control_planes_done
+            ]
+        # The other control planes first, then the workers, one node at a time.
+        before_ready += upgrades.upgrade_workers_in_turn(
+            run,
+            [*args.other_control_planes, *args.workers],
+            control_plane=control_plane,
+            target_minor=args.kubernetes_minor,
+            joined=[*(registered for _, registered in joined_control_planes), *registered],
+            after=[control_plane_ready],
+        )
 
-        all_nodes = [control_plane, *args.workers]
+        all_nodes = [control_plane, *args.other_control_planes, *args.workers]
         self.node_names = [node.name for node in all_nodes]
         self.ready = readiness.readiness_gate(
             run,
@@ -167,7 +200,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             )
         if args.aws_integration:
             addons.remove_aws_resources_at_destroy(run, control_plane, after=[self.ready])
-        self.api_server_endpoint = pulumi.Output.concat("https://", control_plane.public_ip, f":{API_SERVER_PORT}")
+        self.api_server_endpoint = pulumi.Output.concat("https://", public_host, f":{API_SERVER_PORT}")
         kubeconfig = args.credentials.kubeconfig(args.cluster_name, self.api_server_endpoint)
         self.kubeconfig = pulumi.Output.all(proven.id, kubeconfig).apply(lambda values: values[1])
         self.workload_kubeconfig = args.credentials.token_kubeconfig(
@@ -179,3 +212,47 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         )
         self.workload_namespace = access.WORKLOAD_NAMESPACE
         self.register_outputs({"api_server_endpoint": self.api_server_endpoint, "kubeconfig": self.kubeconfig})
+
+    @staticmethod
+    def _endpoint(args: KubeadmBootstrapArgs) -> tuple[pulumi.Output[str], pulumi.Output[str], list]:
+        """(kubeadm's controlPlaneEndpoint host, the kubeconfig output's host, the API certificate's names).
+        One control plane: its Elastic IP's DNS name for the nodes (AWS resolves it to the private address
+        inside the VPC) and the Elastic IP for people. Several: the internal load balancer for the nodes,
+        the public one for people."""
+        first = args.control_plane
+        names = [first.public_ip, first.public_dns, first.private_ip]
+        if args.load_balancers is None:
+            return first.public_dns, first.public_ip, names
+        balancers = args.load_balancers
+        return balancers.internal_dns, balancers.public_dns, [*names, balancers.internal_dns, balancers.public_dns]
+
+    def _join_control_planes(
+        self,
+        run: StepRunner,
+        args: KubeadmBootstrapArgs,
+        endpoint: pulumi.Output[str],
+        cluster_id: pulumi.Output[str],
+        after: Sequence[pulumi.Resource],
+    ) -> list[tuple[remote.Command, remote.Command]]:
+        """Each joins after the one before (etcd adds one member at a time) and becomes a target of the
+        load balancers once registered."""
+        done: list[tuple[remote.Command, remote.Command]] = []
+        for node in args.other_control_planes:
+            previous = [done[-1][0]] if done else list(after)
+            joined, registered = control_plane_phase.join_control_plane(
+                run,
+                node,
+                first=args.control_plane,
+                endpoint=endpoint,
+                credentials=args.credentials,
+                cluster_id=cluster_id,
+                ssh_private_key=args.ssh_private_key,
+                aws_integration=args.aws_integration,
+                pod_security=args.pod_security,
+                ready=after,
+                after=previous,
+            )
+            if args.load_balancers:
+                args.load_balancers.register(node.name, node.private_ip, after=[registered])
+            done.append((joined, registered))
+        return done

@@ -3,8 +3,10 @@ the public IPv4 addresses, from the AWS Price List API. Its endpoint answers in 
 the lookups go through a provider of their own in one of them. A lookup that fails leaves the figure
 unknown, with a warning; it never fails `pulumi up`.
 
-Not counted: data transfer, the etcd snapshots in S3 (cents a month), and load balancers and volumes
-that the cluster's workloads create. Spot workers are counted at the on-demand price, an upper bound.
+Not counted: data transfer, the etcd snapshots in S3 (cents a month), load balancers and volumes that
+the cluster's workloads create, and (with several control planes) the API's two Network Load Balancers,
+whose hourly product this estimate does not yet look up (the README gives their list price). Spot
+workers are counted at the on-demand price, an upper bound.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class CostEstimateArgs:
     worker_count: int
     root_volume_gib: int
     paused: bool
+    control_plane_count: int = 1
 
 
 def _instance_filters(region: str, instance_type: str) -> dict[str, str]:
@@ -60,11 +63,13 @@ def on_demand_usd(product_json: str) -> float:
 
 
 def estimate_hourly_usd(args: CostEstimateArgs, instance_usd: dict[str, float], gp3_usd_per_gb_month: float) -> float:
-    nodes = 1 + args.worker_count
-    running = instance_usd[args.control_plane_type] + args.worker_count * instance_usd.get(args.worker_type, 0.0)
+    nodes = args.control_plane_count + args.worker_count
+    running = args.control_plane_count * instance_usd[args.control_plane_type] + args.worker_count * instance_usd.get(
+        args.worker_type, 0.0
+    )
     instances = 0.0 if args.paused else running
     storage = nodes * args.root_volume_gib * gp3_usd_per_gb_month / HOURS_PER_MONTH
-    # A stopped worker gives its public address back; the control plane keeps its Elastic IP.
+    # A stopped node gives its public address back; the first control plane keeps its Elastic IP.
     addresses = (1 if args.paused else nodes) * PUBLIC_IPV4_USD_PER_HOUR
     return round(instances + storage + addresses, 4)
 

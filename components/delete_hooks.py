@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.facts import LOGIN_USER
+from components.facts import ETCD_LOCAL_ENDPOINT, LOGIN_USER
 from components.script_rendering import render
 
 
@@ -37,9 +37,13 @@ def reset_node_script() -> str:
     return render("bootstrap/kubeadm-reset.sh")
 
 
-def remove_node(node_name: str, node_ip: pulumi.Input[str], host_key: pulumi.Input[str | None]) -> DeleteHook:
-    """On the control plane: drain and delete the Node, then reset the machine if it still answers (the
-    step's stdin carries the SSH key for that), checking the machine's host key when it has one."""
+def remove_node(
+    node_name: str, node_ip: pulumi.Input[str], host_key: pulumi.Input[str | None], etcd_member: bool = False
+) -> DeleteHook:
+    """On the first control plane: drain and delete the Node, then reset the machine if it still answers
+    (the step's stdin carries the SSH key for that), checking the machine's host key when it has one. For
+    a control plane (`etcd_member`) the reset removes its etcd member; if the machine did not answer, the
+    member is removed from the first control plane."""
     script = pulumi.Output.all(node_ip, host_key).apply(
         lambda values: render(
             "bootstrap/remove-node.sh",
@@ -48,6 +52,8 @@ def remove_node(node_name: str, node_ip: pulumi.Input[str], host_key: pulumi.Inp
             NODE_HOST_KEY=values[1] or "none",
             LOGIN_USER=LOGIN_USER,
             RESET_SCRIPT=reset_node_script(),
+            ETCD_MEMBER=node_name if etcd_member else "none",
+            ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
         )
     )
     return DeleteHook(script)

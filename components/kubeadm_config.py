@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import yaml
 
 from components import hardening
@@ -13,6 +15,7 @@ KUBELET_API = "kubelet.config.k8s.io/v1beta1"
 # as soon as init is done (workers get tokens of their own). The TTL bounds it should that fail.
 INIT_TOKEN_DESCRIPTION = "kubeadm-aws: kubeadm init's token, deleted once init is done"
 INIT_TOKEN_TTL = "15m"
+LOAD_BALANCER_API_CALL_TIMEOUT = "5m0s"
 
 
 def _node_registration(node_name: str, node_ip: str, provider_id: str | None) -> dict:
@@ -30,25 +33,31 @@ def init_configuration(
     cluster_name: str,
     node_name: str,
     private_ip: str,
-    public_ip: str,
     endpoint_dns: str,
+    cert_sans: Sequence[str],
     kubernetes_minor: str,
     pod_cidr: str,
     service_cidr: str,
     provider_id: str | None = None,
+    behind_load_balancer: bool = False,
 ) -> str:
     """InitConfiguration, ClusterConfiguration and KubeletConfiguration for `kubeadm init`, with the API
     server hardened (components/hardening.py) and kubelets that ask for serving certificates signed by
     the cluster CA; with a
     `provider_id` (aws:///<zone>/<instance id>) the kubelet leaves the node to the AWS cloud controller.
 
-    The control-plane endpoint is the Elastic IP's public DNS name. Inside the VPC, AWS resolves it to
-    the control plane's private address, so nodes reach the API server without leaving the VPC; from
-    outside it resolves to the Elastic IP. The certificate names the Elastic IP, its DNS name and the
-    private address.
+    The control-plane endpoint (`endpoint_dns`) is, with one control plane, the Elastic IP's public DNS
+    name: inside the VPC AWS resolves it to the control plane's private address, so nodes reach the API
+    server without leaving the VPC; from outside it resolves to the Elastic IP. With several, it is the
+    internal load balancer's name. The certificate names `cert_sans` (the addresses and names people and
+    nodes use) and the endpoint.
 
     `kubernetesVersion` is the minor's stable label; the init script pins it to the exact version of
     the kubeadm installed on the node.
+
+    `behind_load_balancer`: kubeadm init reaches its own API server through the load balancer, which
+    routes to it only once its health checks pass; kubeadm's API calls wait up to five minutes for that
+    instead of one.
     """
     documents = [
         {
@@ -64,6 +73,7 @@ def init_configuration(
             ],
             "localAPIEndpoint": {"advertiseAddress": private_ip, "bindPort": API_SERVER_PORT},
             "nodeRegistration": _node_registration(node_name, private_ip, provider_id),
+            **({"timeouts": {"kubernetesAPICall": LOAD_BALANCER_API_CALL_TIMEOUT}} if behind_load_balancer else {}),
         },
         {
             "apiVersion": KUBEADM_API,
@@ -72,7 +82,7 @@ def init_configuration(
             "kubernetesVersion": f"stable-{kubernetes_minor}",
             "controlPlaneEndpoint": f"{endpoint_dns}:{API_SERVER_PORT}",
             "apiServer": {
-                "certSANs": [public_ip, endpoint_dns, private_ip],
+                "certSANs": list(dict.fromkeys([*cert_sans, endpoint_dns])),
                 "extraArgs": [{"name": name, "value": value} for name, value in hardening.API_SERVER_ARGS],
                 "extraVolumes": [dict(volume) for volume in hardening.API_SERVER_VOLUMES],
             },
@@ -90,10 +100,18 @@ def init_configuration(
 
 
 def join_configuration(
-    *, node_name: str, node_ip: str, api_endpoint: str, token: str, ca_cert_hash: str, provider_id: str | None = None
+    *,
+    node_name: str,
+    node_ip: str,
+    api_endpoint: str,
+    token: str,
+    ca_cert_hash: str,
+    provider_id: str | None = None,
+    control_plane: bool = False,
 ) -> str:
-    """JoinConfiguration for `kubeadm join`, pinned to the cluster CA. It holds the token: a secret."""
-    document = {
+    """JoinConfiguration for `kubeadm join`, pinned to the cluster CA; `control_plane` adds an API server
+    (advertised at the node's private address) and an etcd member. It holds the token: a secret."""
+    document: dict = {
         "apiVersion": KUBEADM_API,
         "kind": "JoinConfiguration",
         "discovery": {
@@ -101,4 +119,6 @@ def join_configuration(
         },
         "nodeRegistration": _node_registration(node_name, node_ip, provider_id),
     }
+    if control_plane:
+        document["controlPlane"] = {"localAPIEndpoint": {"advertiseAddress": node_ip, "bindPort": API_SERVER_PORT}}
     return yaml.safe_dump(document, sort_keys=False)

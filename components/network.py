@@ -1,7 +1,9 @@
-"""Where the nodes live: a dedicated VPC with one public subnet, or an existing VPC and subnet."""
+"""Where the nodes live: a dedicated VPC with a public subnet in each of its zones (one, or up to three
+for several control planes), or an existing VPC and subnets."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -13,34 +15,38 @@ from components.tags import PUBLIC_LOAD_BALANCER_TAG, cloud_tags, cluster_tags
 @dataclass(frozen=True)
 class NetworkArgs:
     cluster_name: str
-    availability_zone: str  # of the public subnet the stack creates
+    availability_zones: Sequence[str]  # one public subnet the stack creates in each, in order
     vpc_cidr: str
-    subnet_cidr: str
-    existing_vpc_id: str | None = None  # with existing_subnet_id: use these instead of creating a VPC
-    existing_subnet_id: str | None = None
-    aws_integration: bool = False  # tag the subnet for the cloud controller's load balancers
+    subnet_cidrs: Sequence[str]  # one for each zone
+    existing_vpc_id: str | None = None  # with existing_subnet_ids: use these instead of creating a VPC
+    existing_subnet_ids: Sequence[str] = ()
+    aws_integration: bool = False  # tag the subnets for the cloud controller's load balancers
 
 
 class Network(pulumi.ComponentResource):
-    """The VPC and the public subnet of the cluster.
+    """The VPC and the public subnets of the cluster.
 
     Attributes:
         vpc_id: the VPC's id.
-        subnet_id: the public subnet's id; instances there get public addresses.
+        subnet_ids: the public subnets' ids, in the order nodes are spread over them; instances there
+            get public addresses.
+        subnet_id: the first of them.
     """
 
     vpc_id: pulumi.Output[str]
+    subnet_ids: list[pulumi.Output[str]]
     subnet_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:Network", name, None, opts)
         if args.existing_vpc_id:
             self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
-            self.subnet_id = pulumi.Output.from_input(args.existing_subnet_id)
-            self._tag_existing_subnet(name, args)
+            self.subnet_ids = [pulumi.Output.from_input(subnet_id) for subnet_id in args.existing_subnet_ids]
+            self._tag_existing_subnets(name, args)
         else:
             self._create(name, args)
-        self.register_outputs({"vpc_id": self.vpc_id, "subnet_id": self.subnet_id})
+        self.subnet_id = self.subnet_ids[0]
+        self.register_outputs({"vpc_id": self.vpc_id, "subnet_ids": self.subnet_ids})
 
     def _create(self, name: str, args: NetworkArgs) -> None:
         child = pulumi.ResourceOptions(parent=self)
@@ -60,15 +66,6 @@ class Network(pulumi.ComponentResource):
         subnet_tags = {**tags("public")}
         if args.aws_integration:
             subnet_tags |= cloud_tags(args.cluster_name, True) | PUBLIC_LOAD_BALANCER_TAG
-        subnet = aws.ec2.Subnet(
-            f"{name}-public",
-            vpc_id=vpc.id,
-            cidr_block=args.subnet_cidr,
-            availability_zone=args.availability_zone,
-            map_public_ip_on_launch=True,
-            tags=subnet_tags,
-            opts=child,
-        )
         routes = aws.ec2.RouteTable(
             f"{name}-public-routes",
             vpc_id=vpc.id,
@@ -76,23 +73,37 @@ class Network(pulumi.ComponentResource):
             tags=tags("public"),
             opts=child,
         )
-        aws.ec2.RouteTableAssociation(
-            f"{name}-public-routes", subnet_id=subnet.id, route_table_id=routes.id, opts=child
-        )
+        self.subnet_ids = []
+        for index, (zone, cidr) in enumerate(zip(args.availability_zones, args.subnet_cidrs, strict=True)):
+            suffix = "" if index == 0 else f"-{index + 1}"  # the first keeps the name it always had
+            subnet = aws.ec2.Subnet(
+                f"{name}-public{suffix}",
+                vpc_id=vpc.id,
+                cidr_block=cidr,
+                availability_zone=zone,
+                map_public_ip_on_launch=True,
+                tags=subnet_tags,
+                opts=child,
+            )
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-routes{suffix}", subnet_id=subnet.id, route_table_id=routes.id, opts=child
+            )
+            self.subnet_ids.append(subnet.id)
         self.vpc_id = vpc.id
-        self.subnet_id = subnet.id
 
-    def _tag_existing_subnet(self, name: str, args: NetworkArgs) -> None:
-        """The cloud controller's cluster tag on a subnet this stack uses but does not own ("shared"). Only
-        that key, which no one else writes: the subnet's other tags, kubernetes.io/role/elb among them,
-        stay its owner's, and destroying the stack removes nothing but this tag."""
+    def _tag_existing_subnets(self, name: str, args: NetworkArgs) -> None:
+        """The cloud controller's cluster tag on each subnet this stack uses but does not own ("shared").
+        Only that key, which no one else writes: the subnet's other tags, kubernetes.io/role/elb among
+        them, stay its owner's, and destroying the stack removes nothing but this tag."""
         if not args.aws_integration:
             return
         ((key, value),) = cloud_tags(args.cluster_name, True, ownership="shared").items()
-        aws.ec2.Tag(
-            f"{name}-subnet-cluster-tag",
-            resource_id=args.existing_subnet_id,
-            key=key,
-            value=value,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        for index, subnet_id in enumerate(args.existing_subnet_ids):
+            suffix = "" if index == 0 else f"-{index + 1}"
+            aws.ec2.Tag(
+                f"{name}-subnet-cluster-tag{suffix}",
+                resource_id=subnet_id,
+                key=key,
+                value=value,
+                opts=pulumi.ResourceOptions(parent=self),
+            )

@@ -1,7 +1,9 @@
-"""The EC2 instances: one control plane with a stable Elastic IP, and the workers."""
+"""The EC2 instances: the control planes (the first with a stable Elastic IP) and the workers, spread
+over the subnets in turn."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -56,7 +58,7 @@ class ClusterNodesArgs:
     ami_name_pattern: str  # Canonical's AMI name pattern of the OS, with `{arch}`
     kubernetes_minor: str
     root_volume_size: int  # GiB
-    subnet_id: pulumi.Input[str]
+    subnet_ids: Sequence[pulumi.Input[str]]  # nodes are spread over them in turn, control planes first
     security_group_id: pulumi.Input[str]  # every node's
     control_plane_security_group_id: pulumi.Input[str]  # the control planes' as well
     key_name: pulumi.Input[str]
@@ -64,18 +66,22 @@ class ClusterNodesArgs:
     worker_instance_profile: pulumi.Input[str] | None = None  # with AWS integration
     aws_integration: bool = False
     worker_spot: bool = False  # new workers as one-time Spot instances
+    control_plane_count: int = 1
 
 
 class ClusterNodes(pulumi.ComponentResource):
     """The cluster's machines, prepared for kubeadm by cloud-init.
 
     Attributes:
-        control_plane: the control-plane node; its public address is an Elastic IP allocated before
-            the instance, so that certificates and the kubeconfig can name it.
+        control_plane: the first control plane (kubeadm init runs there); its public address is an
+            Elastic IP allocated before the instance, so that certificates and the kubeconfig can name it.
+        control_planes: every control plane, the first first (`<cluster>-control-plane`,
+            `<cluster>-control-plane-2` ...); the others are reached through the first.
         workers: the worker nodes, in order (`<cluster>-worker-1` ...).
     """
 
     control_plane: NodeInfo
+    control_planes: list[NodeInfo]
     workers: list[NodeInfo]
 
     def __init__(self, name: str, args: ClusterNodesArgs, opts: pulumi.ResourceOptions | None = None):
@@ -83,17 +89,59 @@ class ClusterNodes(pulumi.ComponentResource):
         self._args = args
         self._host_keys: dict[aws.ec2.Instance, tls.PrivateKey] = {}
         self.control_plane = self._control_plane(f"{args.cluster_name}-control-plane")
+        self.control_planes = [self.control_plane] + [
+            self._another_control_plane(f"{args.cluster_name}-control-plane-{i}", self._subnet(i - 1))
+            for i in range(2, args.control_plane_count + 1)
+        ]
         self.workers = []
         if args.worker_count:
             worker_ami = self._ubuntu_ami(args.worker_type.arch)
+            # Workers start in the subnet after the first control plane's, so the first zones do not
+            # carry everything of a small cluster.
             self.workers = [
-                self._worker(f"{args.cluster_name}-worker-{i}", worker_ami) for i in range(1, args.worker_count + 1)
+                self._worker(f"{args.cluster_name}-worker-{i}", worker_ami, self._subnet(i))
+                for i in range(1, args.worker_count + 1)
             ]
         self.register_outputs(
             {
                 "control_plane_public_ip": self.control_plane.public_ip,
                 "worker_private_ips": [w.private_ip for w in self.workers],
             }
+        )
+
+    def _subnet(self, index: int) -> pulumi.Input[str]:
+        return self._args.subnet_ids[index % len(self._args.subnet_ids)]
+
+    def _control_plane_sizing(self) -> dict[str, str]:
+        # What AWS reported for the type, so the policy pack can check kubeadm's minimum.
+        size = self._args.control_plane_type
+        return {VCPUS_TAG: str(size.vcpus), MEMORY_TAG: str(size.memory_mib)}
+
+    def _control_plane_hop_limit(self) -> int:
+        return ADD_ON_HOP_LIMIT if self._args.aws_integration else NODE_HOP_LIMIT
+
+    def _another_control_plane(self, node_name: str, subnet_id: pulumi.Input[str]) -> NodeInfo:
+        """A control plane after the first: no Elastic IP (the load balancers are its endpoint), reached
+        through the first like a worker."""
+        instance = self._instance(
+            node_name,
+            CONTROL_PLANE,
+            self._args.control_plane_type.name,
+            self._ubuntu_ami(self._args.control_plane_type.arch),
+            subnet_id,
+            extra_tags=self._control_plane_sizing(),
+            instance_profile=self._args.control_plane_instance_profile,
+            hop_limit=self._control_plane_hop_limit(),
+            extra_security_groups=[self._args.control_plane_security_group_id],
+        )
+        return NodeInfo(
+            node_name,
+            CONTROL_PLANE,
+            instance,
+            instance.public_ip,
+            instance.private_ip,
+            instance.public_dns,
+            self._pinned(instance),
         )
 
     def _control_plane(self, node_name: str) -> NodeInfo:
@@ -105,10 +153,10 @@ class ClusterNodes(pulumi.ComponentResource):
             CONTROL_PLANE,
             size.name,
             self._ubuntu_ami(size.arch),
-            # What AWS reported for the type, so the policy pack can check kubeadm's minimum.
-            extra_tags={VCPUS_TAG: str(size.vcpus), MEMORY_TAG: str(size.memory_mib)},
+            self._subnet(0),
+            extra_tags=self._control_plane_sizing(),
             instance_profile=self._args.control_plane_instance_profile,
-            hop_limit=ADD_ON_HOP_LIMIT if self._args.aws_integration else NODE_HOP_LIMIT,
+            hop_limit=self._control_plane_hop_limit(),
             # Changes in place: a control plane built with the nodes' group only gets this one added.
             extra_security_groups=[self._args.control_plane_security_group_id],
         )
@@ -125,7 +173,7 @@ class ClusterNodes(pulumi.ComponentResource):
             node_name, CONTROL_PLANE, instance, public_ip, instance.private_ip, public_dns, self._pinned(instance)
         )
 
-    def _worker(self, node_name: str, ami_id: pulumi.Output[str]) -> NodeInfo:
+    def _worker(self, node_name: str, ami_id: pulumi.Output[str], subnet_id: pulumi.Input[str]) -> NodeInfo:
         # A new worker type or market applies to workers created from now on, as a new image does; the
         # control plane, which cannot be rolled, changes type in place (stop and start) instead.
         instance = self._instance(
@@ -133,6 +181,7 @@ class ClusterNodes(pulumi.ComponentResource):
             WORKER,
             self._args.worker_type.name,
             ami_id,
+            subnet_id,
             keep=["instance_type", "instance_market_options"],
             instance_profile=self._args.worker_instance_profile,
             market=SPOT_MARKET if self._args.worker_spot else None,
@@ -188,6 +237,7 @@ class ClusterNodes(pulumi.ComponentResource):
         role: str,
         instance_type: str,
         ami_id: pulumi.Input[str],
+        subnet_id: pulumi.Input[str],
         extra_tags: dict[str, str] | None = None,
         keep: list[str] | None = None,
         instance_profile: pulumi.Input[str] | None = None,
@@ -213,7 +263,7 @@ class ClusterNodes(pulumi.ComponentResource):
             node_name,
             ami=ami_id,
             instance_type=instance_type,
-            subnet_id=args.subnet_id,
+            subnet_id=subnet_id,
             vpc_security_group_ids=[args.security_group_id, *(extra_security_groups or [])],
             associate_public_ip_address=True,
             key_name=args.key_name,
@@ -237,9 +287,11 @@ class ClusterNodes(pulumi.ComponentResource):
             # A node keeps the image and the user data it was built with: a newer Canonical image or an
             # edited preparation script applies to nodes created from now on, and never replaces a node
             # (with it etcd or a worker's pods). `pulumi up --replace <urn>` moves one node deliberately.
-            # The host-key tag, too, is written only when an instance is created.
+            # The host-key tag, too, is written only when an instance is created, and a node stays in the
+            # subnet it was built in when the list of subnets changes.
             opts=pulumi.ResourceOptions(
-                parent=self, ignore_changes=["ami", "user_data", f'tags["{HOST_KEY_TAG}"]', *(keep or [])]
+                parent=self,
+                ignore_changes=["ami", "user_data", "subnet_id", f'tags["{HOST_KEY_TAG}"]', *(keep or [])],
             ),
         )
         self._host_keys[instance] = host_key

@@ -63,6 +63,23 @@ class WholeNumber:
         return int(value)
 
 
+@dataclass(frozen=True)
+class OneOfNumbers:
+    choices: tuple[int, ...]
+    why: str  # why only these
+    kind: str = "integer"
+
+    @property
+    def allowed(self) -> str:
+        return "one of " + ", ".join(map(str, self.choices))
+
+    def parse(self, raw: str) -> int:
+        value = raw.strip()
+        if not re.fullmatch(r"\d+", value) or int(value) not in self.choices:
+            raise Invalid(f"expected {self.allowed} ({self.why})")
+        return int(value)
+
+
 def parse_ipv4_cidr(text: str) -> ipaddress.IPv4Network:
     try:
         network = ipaddress.ip_network(text.strip(), strict=True)
@@ -149,6 +166,31 @@ class OptionalId:
         if not re.fullmatch(rf"{self.prefix}-[0-9a-z]+", value):
             raise Invalid(f"expected {self.allowed}")
         return value
+
+
+@dataclass(frozen=True)
+class IdList:
+    """A list of AWS resource ids such as subnet-0abc…; empty for none."""
+
+    prefix: str
+    kind: str = "array"
+
+    @property
+    def allowed(self) -> str:
+        return f"a list of distinct ids {self.prefix}-…, or empty"
+
+    def parse(self, raw: str) -> tuple[str, ...]:
+        try:
+            items = json.loads(raw) if raw.strip() else []
+        except json.JSONDecodeError:
+            items = None
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise Invalid(f'expected {self.allowed}, e.g. ["{self.prefix}-0abc"]')
+        ids = tuple(item.strip() for item in items)
+        bad = [item for item in ids if not re.fullmatch(rf"{self.prefix}-[0-9a-z]+", item)]
+        if bad or len(set(ids)) != len(ids):
+            raise Invalid(f"expected {self.allowed}; {bad[0] if bad else 'an id is repeated'}")
+        return ids
 
 
 def as_text(kind: str, value: object) -> str:

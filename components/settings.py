@@ -23,16 +23,27 @@ from pulumi.runtime import config as runtime_config
 from components import facts, hardening, versions
 from components.setting_types import (
     Flag,
+    IdList,
     Invalid,
     Ipv4Cidr,
     Ipv4CidrList,
     OneOf,
+    OneOfNumbers,
     OptionalId,
     Text,
     WholeNumber,
     as_text,
 )
-from components.settings_checks import CROSS_CHECKS, NODE_POD_PREFIX, PROJECT, ConfigError, Problems, subnet_cidr_of
+from components.settings_checks import (
+    CONTROL_PLANE_COUNTS,
+    CROSS_CHECKS,
+    NODE_POD_PREFIX,
+    PROJECT,
+    ConfigError,
+    Problems,
+    subnet_cidr_of,
+    subnet_cidrs_of,
+)
 
 CNIS = ("calico", "flannel")
 MAX_WORKERS = 20
@@ -167,6 +178,24 @@ SETTINGS: tuple[Setting, ...] = (
         "A public subnet of existingVpcId for the nodes.",
         on_change="every node is replaced: a new cluster",
         also="in a zone that offers both instance types",
+    ),
+    Setting(
+        "existingSubnetIds",
+        [],
+        IdList("subnet"),
+        "Public subnets of existingVpcId, instead of existingSubnetId: control planes and workers are spread "
+        "over them in turn (subnets in different zones spread them over zones).",
+        on_change="new nodes use the new list; running nodes stay where they are",
+        also="each in a zone that offers both instance types",
+    ),
+    Setting(
+        "controlPlaneCount",
+        1,
+        OneOfNumbers(CONTROL_PLANE_COUNTS, "etcd needs a majority of its members: an odd number"),
+        "Control planes. More than one puts them in different zones behind a Network Load Balancer (see HA "
+        "control plane).",
+        on_change="3 to 5 or 5 to 3 in place, one control plane at a time; 1 to more or back is refused on a "
+        "live cluster",
     ),
     Setting(
         "cni",
@@ -328,4 +357,4 @@ def _refuse_unknown_keys(problems: Problems) -> None:
             )
 
 
-__all__ = ["PROJECT", "SETTINGS", "ConfigError", "Setting", "Settings", "load", "subnet_cidr_of"]
+__all__ = ["PROJECT", "SETTINGS", "ConfigError", "Setting", "Settings", "load", "subnet_cidr_of", "subnet_cidrs_of"]

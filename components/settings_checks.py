@@ -11,7 +11,10 @@ from typing import Any
 from components import versions
 
 PROJECT = "kubeadm-aws"
-CONTROL_PLANES = 1
+CONTROL_PLANE_COUNTS = (1, 3, 5)
+# A cluster of several control planes gets a subnet in each of up to this many zones.
+MAX_ZONES = 3
+SMALLEST_SUBNET_PREFIX = 28  # AWS's smallest subnet
 AWS_RESERVED_ADDRESSES_PER_SUBNET = 5
 # kube-controller-manager gives each node a /24 of the pod range (its default --node-cidr-mask-size).
 NODE_POD_PREFIX = 24
@@ -42,6 +45,21 @@ def subnet_cidr_of(vpc_cidr: str) -> str:
     return str(next(network.subnets(new_prefix=max(network.prefixlen, 24))))
 
 
+def subnet_cidrs_of(vpc_cidr: str, count: int) -> list[str]:
+    """The public subnets of a cluster spread over `count` zones: the first stays `subnet_cidr_of` when
+    the VPC holds /24s enough; the others follow it."""
+    network = ipaddress.ip_network(vpc_cidr)
+    if count == 1:
+        return [subnet_cidr_of(vpc_cidr)]
+    prefix = max(network.prefixlen + math.ceil(math.log2(count)), 24)
+    return [str(subnet) for _, subnet in zip(range(count), network.subnets(new_prefix=prefix), strict=False)]
+
+
+def zone_count(control_plane_count: int) -> int:
+    """How many zones (and created subnets) the cluster spreads over, at most."""
+    return 1 if control_plane_count == 1 else MAX_ZONES
+
+
 def check_disjoint(problems: Problems, ranges: dict[str, str | None]) -> None:
     """Pod, service and VPC ranges must not overlap; each overlap is reported on the later key."""
     named = [(key, ipaddress.ip_network(cidr)) for key, cidr in ranges.items() if cidr is not None]
@@ -54,12 +72,21 @@ def check_disjoint(problems: Problems, ranges: dict[str, str | None]) -> None:
 
 
 def _network_ids_together(values: dict[str, Any], problems: Problems) -> None:
-    vpc_id, subnet_id = values["existing_vpc_id"], values["existing_subnet_id"]
-    if bool(vpc_id) != bool(subnet_id):
+    vpc_id, subnet_id, subnet_ids = (
+        values["existing_vpc_id"],
+        values["existing_subnet_id"],
+        values["existing_subnet_ids"],
+    )
+    if subnet_id and subnet_ids:
+        problems.add("existingSubnetIds", list(subnet_ids), "set existingSubnetId or existingSubnetIds, not both")
+        return
+    subnets = subnet_id or subnet_ids
+    if bool(vpc_id) != bool(subnets):
         problems.add(
             "existingSubnetId" if vpc_id else "existingVpcId",
             subnet_id or vpc_id or "",
-            "existingVpcId and existingSubnetId are set together (to use an existing network) or both left empty",
+            "existingVpcId is set together with existingSubnetId or existingSubnetIds (to use an existing network), "
+            "or all are left empty",
         )
 
 
@@ -72,21 +99,27 @@ def _new_vpc_ranges_disjoint(values: dict[str, Any], problems: Problems) -> None
 
 
 def _new_vpc_holds_every_node(values: dict[str, Any], problems: Problems) -> None:
-    vpc_cidr, workers = values["vpc_cidr"], values["worker_count"]
-    if values["existing_vpc_id"] is not None or vpc_cidr is None or workers is None:
+    vpc_cidr, workers, control_planes = values["vpc_cidr"], values["worker_count"], values["control_plane_count"]
+    if values["existing_vpc_id"] is not None or vpc_cidr is None or workers is None or control_planes is None:
         return
-    usable = ipaddress.ip_network(subnet_cidr_of(vpc_cidr)).num_addresses - AWS_RESERVED_ADDRESSES_PER_SUBNET
-    if CONTROL_PLANES + workers > usable:
-        problems.add(
-            "vpcCidr", vpc_cidr, f"its subnet holds {usable} nodes, fewer than the {CONTROL_PLANES + workers} asked for"
-        )
+    zones = zone_count(control_planes)
+    subnets = subnet_cidrs_of(vpc_cidr, zones)
+    if ipaddress.ip_network(subnets[0]).prefixlen > SMALLEST_SUBNET_PREFIX or len(subnets) < zones:
+        problems.add("vpcCidr", vpc_cidr, f"it is too small for a subnet in each of {zones} zones; a /26 or larger is")
+        return
+    # Nodes are spread over the subnets in turn, so the first holds the most.
+    per_subnet = ipaddress.ip_network(subnets[0]).num_addresses - AWS_RESERVED_ADDRESSES_PER_SUBNET
+    nodes = control_planes + workers
+    if math.ceil(nodes / zones) > per_subnet:
+        held = f"its subnet holds {per_subnet}" if zones == 1 else f"its {zones} subnets hold {per_subnet * zones}"
+        problems.add("vpcCidr", vpc_cidr, f"{held} nodes, fewer than the {nodes} asked for")
 
 
 def _pod_range_holds_every_node(values: dict[str, Any], problems: Problems) -> None:
-    pod_cidr, workers = values["pod_cidr"], values["worker_count"]
-    if pod_cidr is None or workers is None:
+    pod_cidr, workers, control_planes = values["pod_cidr"], values["worker_count"], values["control_plane_count"]
+    if pod_cidr is None or workers is None or control_planes is None:
         return
-    nodes = CONTROL_PLANES + workers
+    nodes = control_planes + workers
     ranges = 2 ** (NODE_POD_PREFIX - ipaddress.ip_network(pod_cidr).prefixlen)
     if nodes > ranges:
         needed = NODE_POD_PREFIX - math.ceil(math.log2(nodes))

@@ -30,6 +30,15 @@ NODE_REGISTRATION = {
     "imagePullSerial": None,
 }
 BOOTSTRAP_TOKEN = {"token": None, "description": None, "ttl": None, "expires": None, "usages": None, "groups": None}
+TIMEOUTS = {
+    "controlPlaneComponentHealthCheck": None,
+    "kubeletHealthCheck": None,
+    "kubernetesAPICall": None,
+    "etcdAPICall": None,
+    "tlsBootstrap": None,
+    "discovery": None,
+    "upgradeManifests": None,
+}
 BOOTSTRAP_TOKEN_DISCOVERY = {
     "token": None,
     "apiServerEndpoint": None,
@@ -47,7 +56,7 @@ KINDS = {
         "certificateKey": None,
         "skipPhases": None,
         "patches": {"directory": None},
-        "timeouts": None,
+        "timeouts": TIMEOUTS,
     },
     ("kubeadm.k8s.io/v1beta4", "ClusterConfiguration"): {
         **TYPE_META,

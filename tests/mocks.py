@@ -58,6 +58,7 @@ WORKLOAD_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6d
 EXISTING_VPCS = {"vpc-0existing": ("172.31.0.0/16", True), "vpc-0nodns": ("10.1.0.0/16", False)}
 EXISTING_SUBNETS = {
     "subnet-0public": ("vpc-0existing", f"{REGION}b"),
+    "subnet-0public2": ("vpc-0existing", f"{REGION}c"),
     "subnet-0elsewhere": ("vpc-0other", f"{REGION}a"),
     "subnet-0nodns": ("vpc-0nodns", f"{REGION}a"),
 }
@@ -69,11 +70,13 @@ class ClusterMocks(pulumi.runtime.Mocks):
         missing_images: frozenset[str] = frozenset(),
         prices: dict | None = None,
         built_before_host_keys: frozenset[str] = frozenset(),
+        live_instances: frozenset[str] = frozenset(),
     ) -> None:
         """`missing_images`: Canonical AMI name patterns this region has no image for. `prices`: what the
         Price List answers, by instance type or "gp3 per GB-month" (USD). `built_before_host_keys`: instances
         whose state comes from before nodes got their host keys from the stack."""
         self.missing_images = missing_images
+        self.live_instances = live_instances  # names of the cluster's instances AWS already runs
         self.built_before_host_keys = built_before_host_keys
         self.prices = PRICES if prices is None else prices
         self.invokes: list[tuple[str, dict]] = []
@@ -122,6 +125,16 @@ class ClusterMocks(pulumi.runtime.Mocks):
             "publicDns": f"ec2-198-51-100-10.{REGION}.compute.amazonaws.com",
             "allocationId": f"eipalloc-{name}",
         }
+
+    def _aws_lb_loadBalancer_LoadBalancer(self, name, inputs):
+        scheme = "internal-" if inputs.get("internal") else ""
+        return {
+            "arn": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:loadbalancer/net/{name}/0123456789abcdef",
+            "dnsName": f"{scheme}{name}-0123456789abcdef.elb.{REGION}.amazonaws.com",
+        }
+
+    def _aws_lb_targetGroup_TargetGroup(self, name, inputs):
+        return {"arn": f"arn:aws:elasticloadbalancing:{REGION}:123456789012:targetgroup/{name}/0123456789abcdef"}
 
     def _aws_ec2_keyPair_KeyPair(self, name, inputs):
         return {"keyName": inputs.get("keyNamePrefix", "") + "generated"}
@@ -200,6 +213,9 @@ class ClusterMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs):
         self.invokes.append((args.token, dict(args.args)))
         self.invoke_providers.append((args.token, args.provider))
+        if args.token == "aws:ec2/getInstances:getInstances":
+            names = next(f["values"] for f in args.args["filters"] if f["name"] == "tag:Name")
+            return {"ids": [f"{name}-id" for name in names if name in self.live_instances]}
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": REGION, "name": REGION, "region": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com"}
         if args.token == "aws:ec2/getInstanceType:getInstanceType":

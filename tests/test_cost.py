@@ -25,6 +25,13 @@ def test_the_default_stack_is_priced_from_the_price_list():
     assert run.outputs["hourlyCost"] == round(expected, 4) == 0.1569
 
 
+def test_three_control_planes_cost_two_instances_disks_and_addresses_more():
+    single = run_program(stack_config())
+    three = run_program(stack_config(controlPlaneCount=3))
+    extra = 2 * PRICES["t3.medium"] + 2 * 20 * PRICES["gp3 per GB-month"] / 730 + 2 * 0.005
+    assert three.outputs["hourlyCost"] == round(single.outputs["hourlyCost"] + extra, 4) == 0.2615
+
+
 def test_the_lookups_go_through_a_provider_in_a_price_list_region():
     run = run_program(stack_config())
     (provider,) = [r for r in run.resources if r.type == PROVIDER and r.name == "cost-price-list"]

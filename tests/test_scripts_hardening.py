@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components import script_rendering
+from components import pki, script_rendering
 from tests.etcd import Etcd, make_etcd_pki, tool_path
 from tests.kubectl_stand_in import FakeCluster
 from tests.shell import run_function
@@ -233,6 +233,7 @@ def test_how_etcd_holds_a_secret_is_read_from_a_real_etcd(tmp_path, stored, pref
         subprocess.run(put, input=stored, check=True, capture_output=True)
         env = {
             "KEY_NAME": "key-2", "ADMIN_KUBECONFIG": "/dev/null", "KUBERNETES_PKI_DIR": str(pki),
+            "API_SERVERS": "10.0.0.10", "API_SERVER_PORT": "6443",
             "ETCD_ENDPOINT": etcd.endpoint, "ETCD_TOOLS_IMAGE": "i", "ETCD_TOOLS_VERSION": "v", "CLUSTER_ID": "uid",
             "PATH": tool_path(), "TMPDIR": str(tmp_path),
         }  # fmt: skip
@@ -243,3 +244,35 @@ def test_how_etcd_holds_a_secret_is_read_from_a_real_etcd(tmp_path, stored, pref
         etcd.stop()
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == prefix
+
+
+def join_control_plane_env(tmp_path: Path) -> dict:
+    return {
+        "NODE_NAME": "lab-control-plane-2", "ATTEMPTS": "1", "LOGIN_USER": "ubuntu",
+        "KUBELET_KUBECONFIG": str(tmp_path / "kubelet.conf"), "ADMIN_KUBECONFIG": str(tmp_path / "admin.conf"),
+        "KUBERNETES_PKI_DIR": str(tmp_path / "pki"), "AUDIT_POLICY": "kind: Policy\n",
+        "ADMISSION_CONFIG": "kind: AdmissionConfiguration\n", "AUDIT_POLICY_FILE": str(tmp_path / "p" / "a.yaml"),
+        "ADMISSION_CONFIG_FILE": str(tmp_path / "p" / "b.yaml"), "AUDIT_LOG_DIR": str(tmp_path / "audit"),
+        "ENCRYPTION_CONFIG_FILE": str(tmp_path / "pki" / "encryption-config.yaml"), "CRI_SOCKET": "unix:///x",
+        "NODE_INSTANCE_ID": "i-2", "CLUSTER_ID": "uid", "LOG_FILE": str(tmp_path / "join.log"),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("with_join_config", [True, False])
+def test_a_joining_control_plane_takes_its_join_configuration_out_of_the_key_bundle(tmp_path, with_join_config):
+    files = {"ca.crt": ("0644", "ca\n"), "ca.key": ("0600", "key\n")}
+    if with_join_config:
+        files["kubeadm-join.yaml"] = ("0600", "kind: JoinConfiguration\n")
+    bundle = base64.b64encode(pki.pki_bundle(files).encode()).decode()
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    call = f'unpack_pki_bundle "{keys}" < <(base64 -d <<<{bundle}) && take_join_config "{keys}"'
+    env = {**join_control_plane_env(tmp_path), "CONFIG_FILE": str(tmp_path / "join.yaml")}
+    result = run_function("bootstrap/kubeadm-join-control-plane.sh", call, **env)
+    if with_join_config:
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "join.yaml").read_text() == "kind: JoinConfiguration\n"
+        assert oct((tmp_path / "join.yaml").stat().st_mode & 0o777) == "0o600"
+        assert sorted(p.name for p in keys.iterdir()) == ["ca.crt", "ca.key"]  # only keys go on to the PKI
+    else:
+        assert result.returncode != 0 and "holds no kubeadm-join.yaml" in result.stderr

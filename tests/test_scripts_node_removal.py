@@ -21,7 +21,8 @@ def kubectl_at(tmp_path: Path, registered_address: str | None) -> str:
 )
 def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path, registered, removed):
     variables = {"NODE_NAME": "lab-worker-1", "NODE_IP": "10.0.0.9", "TOKEN_TTL": "4h", "ADMIN_KUBECONFIG": "k",
-                 "JOIN_TOKEN_DESCRIPTION": "kubeadm-aws join of lab-worker-1"}  # fmt: skip
+                 "JOIN_TOKEN_DESCRIPTION": "kubeadm-aws join of lab-worker-1", "ETCD_MEMBER": "none",
+                 "ETCD_ENDPOINT": "https://127.0.0.1:2379", "KUBERNETES_PKI_DIR": "/nonexistent"}  # fmt: skip
     result = run_function(
         "bootstrap/create-join-token.sh",
         "remove_node_of_a_replaced_machine",
@@ -39,11 +40,25 @@ def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path,
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBKPynm0PXtYbkkPlcIbZqfbEqWDbO7bPsqnIFabT2v"
 
 
-def remove(tmp_path: Path, ssh_body: str, timeout: str = "60", host_key: str = HOST_KEY) -> tuple:
+def remove(
+    tmp_path: Path, ssh_body: str, timeout: str = "60", host_key: str = HOST_KEY, etcd_member: str = "none",
+    node: str = "lab-worker-1",
+) -> tuple:  # fmt: skip
     path = kubectl_at(tmp_path, "10.0.0.9")
     stand_in(tmp_path / "bin", "ssh", ssh_body)
+    # etcdctl's `member list -w simple`, with the members in $ETCD_LISTED.
+    stand_in(
+        tmp_path / "bin",
+        "etcdctl",
+        'case "$*" in *"member list"*) for m in $ETCD_LISTED; do\n'
+        '  echo "id-$m, started, $m, https://p, https://c, false"\ndone ;; esac',
+    )
     variables = {
-        "NODE_NAME": "lab-worker-1",
+        "NODE_NAME": node,
+        "ETCD_MEMBER": etcd_member,
+        "ETCD_ENDPOINT": "https://127.0.0.1:2379",
+        "KUBERNETES_PKI_DIR": str(tmp_path / "pki"),
+        "ETCD_LISTED": "lab-control-plane lab-control-plane-2 lab-control-plane-3",
         "NODE_IP": "10.0.0.9",
         "NODE_HOST_KEY": host_key,
         "LOGIN_USER": "ubuntu",
@@ -106,3 +121,46 @@ def test_a_machine_built_before_host_keys_is_reset_without_the_check(tmp_path):
     assert result.returncode == 0, result.stderr
     ssh_call = next(line for line in calls.splitlines() if line.startswith("ssh "))
     assert "StrictHostKeyChecking=no" in ssh_call and "UserKnownHostsFile=/dev/null" in ssh_call
+
+
+def test_a_removed_control_plane_that_did_not_answer_loses_its_etcd_member_from_the_first(tmp_path):
+    result, _, calls = remove(tmp_path, "exit 255", etcd_member="lab-control-plane-3", node="lab-control-plane-3")
+    assert result.returncode == 0, result.stderr
+    removals = [line for line in calls.splitlines() if "member remove" in line]
+    assert len(removals) == 1 and removals[0].endswith("member remove id-lab-control-plane-3")
+    assert "removed etcd member lab-control-plane-3" in result.stderr
+
+
+def test_a_control_plane_whose_reset_removed_its_member_needs_no_more(tmp_path):
+    result, _, calls = remove(tmp_path, "exit 0", etcd_member="lab-control-plane-4", node="lab-control-plane-4")
+    assert result.returncode == 0, result.stderr
+    assert "member remove" not in calls and "etcd has no member lab-control-plane-4" in result.stderr
+
+
+def test_a_worker_touches_no_etcd_member(tmp_path):
+    result, _, calls = remove(tmp_path, "exit 0")
+    assert result.returncode == 0 and "etcdctl" not in calls
+
+
+@pytest.mark.parametrize("member_address, removed", [("10.0.1.7", True), ("10.0.1.9", False)], ids=["old", "new"])
+def test_a_replaced_control_planes_token_step_removes_the_old_machines_etcd_member(tmp_path, member_address, removed):
+    path = kubectl_at(tmp_path, None)
+    stand_in(
+        tmp_path / "bin",
+        "etcdctl",
+        f'case "$*" in *"member list"*) echo "abc, started, lab-control-plane-2, https://{member_address}:2380, '
+        f'https://{member_address}:2379, false" ;; *"member remove"*) echo removed ;; esac',
+    )
+    variables = {"NODE_NAME": "lab-control-plane-2", "NODE_IP": "10.0.1.9", "TOKEN_TTL": "4h",
+                 "ADMIN_KUBECONFIG": "k", "JOIN_TOKEN_DESCRIPTION": "d", "ETCD_MEMBER": "lab-control-plane-2",
+                 "ETCD_ENDPOINT": "https://127.0.0.1:2379", "KUBERNETES_PKI_DIR": "/nonexistent"}  # fmt: skip
+    stand_in(tmp_path / "bin", "kubeadm", "echo abcdef.0123456789abcdef")
+    result = run_function(
+        "bootstrap/create-join-token.sh", "main", **variables, PATH=path, CALLS=str(tmp_path / "calls.log")
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "abcdef.0123456789abcdef\n"  # the token, and nothing else
+    assert (
+        "etcdctl" in (tmp_path / "calls.log").read_text()
+        and "member remove abc" in (tmp_path / "calls.log").read_text()
+    ) is removed

@@ -1,18 +1,24 @@
-"""The control plane's steps: kubeadm init with the stack's keys, the pod network, and (without
-workers) letting workloads run on the control plane."""
+"""The control planes' steps: kubeadm init with the stack's keys on the first, the pod network, the
+others joining one at a time, and (without workers) letting workloads run on the control plane."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pulumi
 from pulumi_command import remote
 
 from components import delete_hooks, hardening, kubeadm_config, versions
-from components.facts import ETCD_LOCAL_ENDPOINT, LOGIN_USER
+from components.facts import API_SERVER_PORT, ETCD_LOCAL_ENDPOINT, LOGIN_USER
 from components.nodes import NodeInfo
+from components.phases import workers
 from components.phases.backups import BackupSchedule
-from components.pki import ClusterCredentials
+from components.phases.nodes import wait_for_cloud_init
+from components.pki import ClusterCredentials, pki_bundle
 from components.remote_steps import Step, StepRunner
 from components.script_rendering import render
+
+JOIN_CONFIG_ENTRY = "kubeadm-join.yaml"  # the JoinConfiguration's name in a joining control plane's key bundle
 
 
 def kubeadm_init(
@@ -27,13 +33,16 @@ def kubeadm_init(
     backups: BackupSchedule,
     aws_integration: bool,
     pod_security: str,
-    after: remote.Command,
+    endpoint: pulumi.Input[str],
+    cert_sans: Sequence[pulumi.Input[str]],
+    after: Sequence[pulumi.Resource],
+    behind_load_balancer: bool = False,
 ) -> remote.Command:
     """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. A new control plane
     restores etcd from the newest snapshot first, if there is one. Its output is the cluster's identity
     (`cluster_id`)."""
     script = pulumi.Output.all(
-        node.private_ip, node.public_ip, node.public_dns, backups.bucket, node.provider_id
+        node.private_ip, pulumi.Output.all(*cert_sans), endpoint, backups.bucket, node.provider_id
     ).apply(
         lambda args: render(
             "bootstrap/kubeadm-init.sh",
@@ -43,12 +52,13 @@ def kubeadm_init(
                 cluster_name=cluster_name,
                 node_name=node.name,
                 private_ip=args[0],
-                public_ip=args[1],
+                cert_sans=args[1],
                 endpoint_dns=args[2],
                 kubernetes_minor=kubernetes_minor,
                 pod_cidr=pod_cidr,
                 service_cidr=service_cidr,
                 provider_id=args[4] if aws_integration else None,
+                behind_load_balancer=behind_load_balancer,
             ),
             POD_CIDR=pod_cidr,
             SERVICE_CIDR=service_cidr,
@@ -74,27 +84,37 @@ def kubeadm_init(
             stdin=credentials.control_plane_keys,
             triggers=[node.instance.id],
             secret_output=True,
-            after=[after, backups.access],
+            after=[*after, backups.access],
         )
     )
 
 
 def encrypt_secrets(
-    run: StepRunner, node: NodeInfo, *, key_name: str, cluster_id: pulumi.Input[str], after: remote.Command
+    run: StepRunner,
+    node: NodeInfo,
+    *,
+    key_name: str,
+    cluster_id: pulumi.Input[str],
+    control_planes: Sequence[NodeInfo],
+    after: Sequence[pulumi.Resource],
 ) -> remote.Command:
-    """Proves that the API server writes Secrets with `key_name` (read back from etcd), then rewrites every
-    Secret with it once: those stored before encryption or under the previous key."""
-    script = pulumi.Output.from_input(cluster_id).apply(
-        lambda identity: render(
+    """Proves that every control plane's API server writes Secrets with `key_name` (read back from etcd),
+    then rewrites every Secret with it once: those stored before encryption or under the previous key."""
+    script = pulumi.Output.all(cluster_id, *(cp.private_ip for cp in control_planes)).apply(
+        lambda values: render(
             "bootstrap/encrypt-secrets.sh",
             KEY_NAME=key_name,
-            CLUSTER_ID=identity,
+            API_SERVERS=" ".join(values[1:]),
+            API_SERVER_PORT=API_SERVER_PORT,
+            CLUSTER_ID=values[0],
             ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
             ETCD_TOOLS_IMAGE=versions.ETCD_TOOLS.image,
             ETCD_TOOLS_VERSION=versions.ETCD_TOOLS.version,
         )
     )
-    return run.run(Step(f"{node.name}-secrets-encryption", node, script, triggers=[node.instance.id], after=[after]))
+    return run.run(
+        Step(f"{node.name}-secrets-encryption", node, script, triggers=[node.instance.id], after=list(after))
+    )
 
 
 def cluster_id(init: remote.Command) -> pulumi.Output[str]:
@@ -138,3 +158,59 @@ def allow_workloads(
             after=[after],
         )
     )
+
+
+def join_control_plane(
+    run: StepRunner,
+    node: NodeInfo,
+    *,
+    first: NodeInfo,
+    endpoint: pulumi.Input[str],
+    credentials: ClusterCredentials,
+    cluster_id: pulumi.Input[str],
+    ssh_private_key: pulumi.Input[str],
+    aws_integration: bool,
+    pod_security: str,
+    ready: Sequence[pulumi.Resource],
+    after: Sequence[pulumi.Resource],
+) -> tuple[remote.Command, remote.Command]:
+    """One more control plane: a token from the first, the join on the node with the stack's keys and the
+    JoinConfiguration on stdin, and the first seeing it registered (whose delete hook removes its Node and
+    its etcd member before the instance goes). Returns (join, registered). The token waits for the
+    first control plane to be `ready`; the join waits for `after` as well (the join of the control plane
+    before, so that etcd adds one member at a time)."""
+    token = workers.join_token(run, node, first=first, cluster_id=cluster_id, after=ready)
+    join_config = workers.join_configuration(
+        node, token, endpoint=endpoint, credentials=credentials, aws_integration=aws_integration, control_plane=True
+    )
+    stdin = pulumi.Output.secret(
+        pulumi.Output.all(credentials.control_plane_keys, join_config).apply(
+            lambda values: values[0] + pki_bundle({JOIN_CONFIG_ENTRY: ("0600", values[1])})
+        )
+    )
+    joined = run.run(
+        Step(
+            f"{node.name}-join",
+            node,
+            pulumi.Output.all(node.instance.id, cluster_id).apply(
+                lambda ids: render(
+                    "bootstrap/kubeadm-join-control-plane.sh",
+                    NODE_NAME=node.name,
+                    ATTEMPTS=workers.JOIN_ATTEMPTS,
+                    LOGIN_USER=LOGIN_USER,
+                    AUDIT_POLICY=hardening.audit_policy(),
+                    ADMISSION_CONFIG=hardening.admission_configuration(pod_security),
+                    NODE_INSTANCE_ID=ids[0],
+                    CLUSTER_ID=ids[1],
+                )
+            ),
+            stdin=stdin,
+            secret_output=True,
+            after=[wait_for_cloud_init(run, node), token, *after],
+            timeout="20m",
+        )
+    )
+    registered = workers.registered(
+        run, node, first=first, cluster_id=cluster_id, ssh_private_key=ssh_private_key, joined=joined
+    )
+    return joined, registered

@@ -1,4 +1,5 @@
-"""The readiness gate: every node Ready and CoreDNS available, checked on the control plane."""
+"""The readiness gate: every node Ready, every control plane a healthy etcd member, and CoreDNS
+available, checked on the first control plane."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 import pulumi
 from pulumi_command import remote
 
+from components.facts import CONTROL_PLANE, ETCD_LOCAL_ENDPOINT
 from components.nodes import NodeInfo
 from components.remote_steps import Step, StepRunner
 from components.script_rendering import render
@@ -16,7 +18,14 @@ READINESS_TIMEOUT_SECONDS = 900
 
 def _wait_for_every_node(nodes: Sequence[NodeInfo]) -> str:
     names = " ".join(node.name for node in nodes)
-    return render("bootstrap/wait-for-cluster.sh", NODE_NAMES=names, TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS)
+    members = " ".join(node.name for node in nodes if node.role == CONTROL_PLANE)
+    return render(
+        "bootstrap/wait-for-cluster.sh",
+        NODE_NAMES=names,
+        TIMEOUT_SECONDS=READINESS_TIMEOUT_SECONDS,
+        ETCD_MEMBERS=members,
+        ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
+    )
 
 
 def readiness_gate(

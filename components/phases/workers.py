@@ -1,13 +1,16 @@
-"""A worker's steps: a token of its own from the control plane, the join on the worker, and the
-control plane seeing it registered (whose delete hook removes the worker on scale-down)."""
+"""A worker's steps: a token of its own from the first control plane, the join on the worker, and the
+first control plane seeing it registered (whose delete hook removes the worker on scale-down). The
+token and the registered step serve the other control planes' joins too."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pulumi
 from pulumi_command import remote
 
 from components import delete_hooks, kubeadm_config
-from components.facts import API_SERVER_PORT
+from components.facts import API_SERVER_PORT, CONTROL_PLANE, ETCD_LOCAL_ENDPOINT
 from components.nodes import NodeInfo
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials
@@ -24,6 +27,96 @@ def join_token_description(node_name: str) -> str:
     return f"kubeadm-aws join of {node_name}"
 
 
+def join_token(
+    run: StepRunner, node: NodeInfo, *, first: NodeInfo, cluster_id: pulumi.Input[str], after: Sequence[pulumi.Resource]
+) -> remote.Command:
+    """A bootstrap token for `node`, minted on the first control plane (secret output)."""
+    return run.run(
+        Step(
+            f"{node.name}-join-token",
+            first,
+            node.private_ip.apply(
+                lambda ip: render(
+                    "bootstrap/create-join-token.sh",
+                    NODE_NAME=node.name,
+                    NODE_IP=ip,
+                    TOKEN_TTL=JOIN_TOKEN_TTL,
+                    JOIN_TOKEN_DESCRIPTION=join_token_description(node.name),
+                    # A replaced control plane's old etcd member goes with its old Node.
+                    ETCD_MEMBER=node.name if node.role == CONTROL_PLANE else "none",
+                    ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
+                )
+            ),
+            # A new machine, or a cluster built anew, gets a new token.
+            triggers=[node.instance.id, cluster_id],
+            secret_output=True,
+            after=list(after),
+        )
+    )
+
+
+def join_configuration(
+    node: NodeInfo,
+    token: remote.Command,
+    *,
+    endpoint: pulumi.Input[str],
+    credentials: ClusterCredentials,
+    aws_integration: bool,
+    control_plane: bool = False,
+) -> pulumi.Output[str]:
+    """The node's JoinConfiguration with its token, through `endpoint` (a secret)."""
+    return pulumi.Output.secret(
+        pulumi.Output.all(token.stdout, node.private_ip, endpoint, credentials.discovery_hash, node.provider_id).apply(
+            lambda args: kubeadm_config.join_configuration(
+                node_name=node.name,
+                node_ip=args[1],
+                api_endpoint=f"{args[2]}:{API_SERVER_PORT}",
+                token=args[0].strip(),
+                ca_cert_hash=args[3],
+                provider_id=args[4] if aws_integration else None,
+                control_plane=control_plane,
+            )
+        )
+    )
+
+
+def registered(
+    run: StepRunner,
+    node: NodeInfo,
+    *,
+    first: NodeInfo,
+    cluster_id: pulumi.Input[str],
+    ssh_private_key: pulumi.Input[str],
+    joined: remote.Command,
+) -> remote.Command:
+    """The first control plane sees the node registered and deletes its join token. Created after the join,
+    so deleted before it: on scale-down the first control plane drains and deletes the Node, resets the
+    machine if it answers (a control plane's etcd member goes with it), then the instance goes."""
+    identity = pulumi.Output.all(node.instance.id, cluster_id)
+    return run.run(
+        Step(
+            f"{node.name}-registered",
+            first,
+            identity.apply(
+                lambda ids: render(
+                    "bootstrap/wait-for-node.sh",
+                    NODE_NAME=node.name,
+                    TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS,
+                    NODE_INSTANCE_ID=ids[0],
+                    CLUSTER_ID=ids[1],
+                    JOIN_TOKEN_DESCRIPTION=join_token_description(node.name),
+                )
+            ),
+            stdin=ssh_private_key,  # for the delete hook's reset over SSH
+            secret_output=True,
+            delete=delete_hooks.remove_node(
+                node.name, node.private_ip, node.host_key, etcd_member=node.role == CONTROL_PLANE
+            ),
+            after=[joined],
+        )
+    )
+
+
 def join(
     run: StepRunner,
     worker: NodeInfo,
@@ -33,48 +126,16 @@ def join(
     cluster_id: pulumi.Input[str],
     ssh_private_key: pulumi.Input[str],
     aws_integration: bool,
+    endpoint: pulumi.Input[str],
     after: pulumi.Resource,
 ) -> remote.Command:
-    """Joins one worker; returns the step that sees it registered."""
-    token = run.run(
-        Step(
-            f"{worker.name}-join-token",
-            control_plane,
-            worker.private_ip.apply(
-                lambda ip: render(
-                    "bootstrap/create-join-token.sh",
-                    NODE_NAME=worker.name,
-                    NODE_IP=ip,
-                    TOKEN_TTL=JOIN_TOKEN_TTL,
-                    JOIN_TOKEN_DESCRIPTION=join_token_description(worker.name),
-                )
-            ),
-            # A new machine, or a cluster built anew, gets a new token.
-            triggers=[worker.instance.id, cluster_id],
-            secret_output=True,
-            after=[after],
-        )
-    )
-    join_config = pulumi.Output.secret(
-        pulumi.Output.all(
-            token.stdout, worker.private_ip, control_plane.public_dns, credentials.discovery_hash, worker.provider_id
-        ).apply(
-            lambda args: kubeadm_config.join_configuration(
-                node_name=worker.name,
-                node_ip=args[1],
-                api_endpoint=f"{args[2]}:{API_SERVER_PORT}",
-                token=args[0].strip(),
-                ca_cert_hash=args[3],
-                provider_id=args[4] if aws_integration else None,
-            )
-        )
-    )
-    identity = pulumi.Output.all(worker.instance.id, cluster_id)
+    """Joins one worker through `endpoint`; returns the step that sees it registered."""
+    token = join_token(run, worker, first=control_plane, cluster_id=cluster_id, after=[after])
     joined = run.run(
         Step(
             f"{worker.name}-join",
             worker,
-            identity.apply(
+            pulumi.Output.all(worker.instance.id, cluster_id).apply(
                 lambda ids: render(
                     "bootstrap/kubeadm-join.sh",
                     NODE_NAME=worker.name,
@@ -83,30 +144,13 @@ def join(
                     CLUSTER_ID=ids[1],
                 )
             ),
-            stdin=join_config,
+            stdin=join_configuration(
+                worker, token, endpoint=endpoint, credentials=credentials, aws_integration=aws_integration
+            ),
             secret_output=True,
             after=[wait_for_cloud_init(run, worker), token],
         )
     )
-    # Created after the join, so deleted before it: on scale-down the control plane drains and deletes
-    # the Node, resets the machine if it answers, then the instance goes.
-    return run.run(
-        Step(
-            f"{worker.name}-registered",
-            control_plane,
-            identity.apply(
-                lambda ids: render(
-                    "bootstrap/wait-for-node.sh",
-                    NODE_NAME=worker.name,
-                    TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS,
-                    NODE_INSTANCE_ID=ids[0],
-                    CLUSTER_ID=ids[1],
-                    JOIN_TOKEN_DESCRIPTION=join_token_description(worker.name),
-                )
-            ),
-            stdin=ssh_private_key,  # for the delete hook's reset over SSH
-            secret_output=True,
-            delete=delete_hooks.remove_node(worker.name, worker.private_ip, worker.host_key),
-            after=[joined],
-        )
+    return registered(
+        run, worker, first=control_plane, cluster_id=cluster_id, ssh_private_key=ssh_private_key, joined=joined
     )

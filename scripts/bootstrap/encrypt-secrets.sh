@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Proves that the API server encrypts Secrets with the stack's current key, by writing a probe Secret and
-# reading it back from etcd, then rewrites every Secret once with that key: those stored in plain text
-# before encryption was on, or under the key before a rotation. The key's name goes to SECRETS_KEY_FILE,
+# Proves that every API server (one per control plane, each asked at its own address) encrypts Secrets
+# with the stack's current key, by writing a probe Secret through it and reading it back from etcd, then
+# rewrites every Secret once with that key: those stored in plain text before encryption was on, or
+# under the key before a rotation. The key's name goes to SECRETS_KEY_FILE,
 # so the next run (and the init script's check of a rotation) knows all Secrets use it.
 set -euo pipefail
 
 : "${KEY_NAME:?name of the key new Secrets must be written with, e.g. key-1}"
+: "${API_SERVERS:?private addresses of the control planes, space-separated}"
+: "${API_SERVER_PORT:?port of each API server}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
 : "${KUBERNETES_PKI_DIR:?where kubeadm keeps the cluster certificates}"
 : "${ETCD_ENDPOINT:?client endpoint of the local etcd}"
@@ -38,20 +41,21 @@ stored_prefix() {
   rm -f "$value"
 }
 
-write_probe() {
+write_probe_through() {
+  local server="$1"
   kubectl -n kube-system create secret generic "$PROBE_SECRET" --from-literal=written="$(date +%s%N)" \
-    --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    --dry-run=client -o yaml | kubectl --server "https://$server:$API_SERVER_PORT" apply -f - >/dev/null
 }
 
 wait_until_written_with_key() {
-  local deadline=$((SECONDS + RELOAD_TIMEOUT_SECONDS)) prefix
+  local server="$1" deadline=$((SECONDS + RELOAD_TIMEOUT_SECONDS)) prefix
   while true; do
-    write_probe
+    write_probe_through "$server"
     prefix=$(stored_prefix kube-system "$PROBE_SECRET")
     [[ "$prefix" == "k8s:enc:secretbox:v1:$KEY_NAME" ]] && return 0
     if ((SECONDS >= deadline)); then
-      echo "the API server still stores Secrets ${prefix:+with }${prefix:-in plain text}, not with $KEY_NAME, after" \
-        "${RELOAD_TIMEOUT_SECONDS}s; see its encryption configuration in $KUBERNETES_PKI_DIR" >&2
+      echo "the API server at $server still stores Secrets ${prefix:+with }${prefix:-in plain text}, not with" \
+        "$KEY_NAME, after ${RELOAD_TIMEOUT_SECONDS}s; see its encryption configuration in $KUBERNETES_PKI_DIR" >&2
       return 1
     fi
     sleep 10
@@ -60,6 +64,7 @@ wait_until_written_with_key() {
 
 rewrite_every_secret() {
   local count
+  # Every API server writes with the key now, so it does not matter which one takes the rewrite.
   count=$(kubectl get secrets -A -o name | wc -l)
   kubectl get secrets -A -o json | kubectl replace -f - >/dev/null
   install -d -m 0700 "$(dirname "$SECRETS_KEY_FILE")"
@@ -68,8 +73,11 @@ rewrite_every_secret() {
 }
 
 main() {
+  local server
   ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
-  wait_until_written_with_key
+  for server in $API_SERVERS; do
+    wait_until_written_with_key "$server"
+  done
   if [[ -f "$SECRETS_KEY_FILE" && "$(<"$SECRETS_KEY_FILE")" == "$KEY_NAME" ]]; then
     echo "every Secret is already written with $KEY_NAME"
   else

@@ -61,6 +61,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-snapshot.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
 
 # fresh, ours (a cluster of the stack's CA), foreign (another CA) or leftovers (a failed attempt).
 # NODE_ROOT, empty on a node, lets a test point the look for manifests at a folder of its own.
@@ -189,29 +190,6 @@ refuse_what_kubeadm_cannot_change() {
   fi
 }
 
-# Puts standard input at FILE with MODE unless the file holds it already; prints changed or unchanged.
-install_content() {
-  local file="$1" mode="$2" new
-  new=$(mktemp)
-  cat >"$new"
-  if cmp -s "$new" "$file"; then
-    echo unchanged
-  else
-    install -D -m "$mode" "$new" "$file"
-    echo changed
-  fi
-  rm -f "$new"
-}
-
-# The audit policy and the admission configuration; prints changed when either was new or different.
-write_api_server_policies() {
-  local audit admission
-  install -d -m 0700 "$AUDIT_LOG_DIR"
-  audit=$(printf '%s\n' "$AUDIT_POLICY" | install_content "$AUDIT_POLICY_FILE" 0600)
-  admission=$(printf '%s\n' "$ADMISSION_CONFIG" | install_content "$ADMISSION_CONFIG_FILE" 0600)
-  if [[ "$audit" == changed || "$admission" == changed ]]; then echo changed; else echo unchanged; fi
-}
-
 # The key names an EncryptionConfiguration holds, one per line.
 encryption_key_names() {
   sed -nE 's/^[[:space:]]*-?[[:space:]]*name:[[:space:]]*(key-[0-9]+)[[:space:]]*$/\1/p' "$1"
@@ -237,10 +215,6 @@ api_server_lacks_hardening() {
     grep -q -- "--$flag=" "$API_SERVER_MANIFEST" || return 0
   done
   return 1
-}
-
-api_server_pid() {
-  pgrep -o -x kube-apiserver || true
 }
 
 # Waits until an API server other than process BEFORE answers.
@@ -273,7 +247,7 @@ harden_live_api_server() {
     kubeadm init phase control-plane apiserver --config "$CONFIG_FILE" >&2
     echo "hardened the API server of $NODE_NAME (encryption at rest, audit log, pod security)" >&2
   elif [[ "$policies" == changed ]]; then
-    crictl --runtime-endpoint "$CRI_SOCKET" stop "$(crictl --runtime-endpoint "$CRI_SOCKET" ps -q --name '^kube-apiserver$')" >/dev/null
+    restart_api_server
     echo "restarted the API server of $NODE_NAME for its new policies" >&2
   else
     return 0

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Removes a worker from the cluster before its instance goes, on the control plane: drains it (bounded),
-# deletes its Node object, then resets the machine over SSH if it answers within a short wait. A
-# machine that is already gone is skipped with a message; the SSH key arrives on standard input.
+# Removes a node from the cluster before its instance goes, on the first control plane: drains it
+# (bounded), deletes its Node object, then resets the machine over SSH if it answers within a short
+# wait. A machine that is already gone is skipped with a message; the SSH key arrives on standard
+# input. A control plane's reset removes its etcd member; when the machine did not answer, the member
+# is removed here, so that etcd's majority counts only members that exist.
 set -euo pipefail
 
 : "${NODE_NAME:?node to remove}"
@@ -10,11 +12,16 @@ set -euo pipefail
 : "${LOGIN_USER:?user to log in to the node as}"
 : "${RESET_SCRIPT:?script that resets a node}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${ETCD_MEMBER:?the etcd member of the node (a control plane), or none}"
+: "${ETCD_ENDPOINT:?client endpoint of the local etcd}"
+: "${KUBERNETES_PKI_DIR:?where kubeadm keeps the etcd client certificate}"
 
 readonly DRAIN_TIMEOUT_SECONDS=120
 readonly RESET_TIMEOUT_SECONDS="${RESET_TIMEOUT_SECONDS:-60}"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-members.sh"
 
 remove_from_cluster() {
   if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
@@ -46,6 +53,10 @@ reset_over_ssh() {
     "$LOGIN_USER@$NODE_IP" 'sudo bash -s' <<<"$RESET_SCRIPT"
 }
 
+remove_member_of_a_control_plane() {
+  [[ "$ETCD_MEMBER" == none ]] || remove_etcd_member "$ETCD_MEMBER"
+}
+
 main() {
   # Not local: the EXIT trap runs after main has returned.
   key_file=$(mktemp)
@@ -58,6 +69,7 @@ main() {
     echo "skipped resetting $NODE_NAME at $NODE_IP: it did not answer within ${RESET_TIMEOUT_SECONDS}s" \
       "(its instance is being removed anyway)"
   fi
+  remove_member_of_a_control_plane
 }
 
 main "$@"

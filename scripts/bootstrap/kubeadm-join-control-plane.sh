@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Joins this node to the cluster as one more control plane (stacked etcd: it adds one etcd member). The
+# cluster's keys and the JoinConfiguration (which holds the bootstrap token) arrive on standard input as
+# one key bundle; the keys land in the PKI directory before kubeadm join, so no --upload-certs
+# certificate key is needed, and a control plane added a year later joins the same way. The API
+# server's policies are written before it starts.
+#
+# Joined or not is decided as for a worker (lib/join.sh); a join that fails in every attempt resets the
+# node, which also removes the etcd member it may have added.
+set -euo pipefail
+
+: "${NODE_NAME:?Kubernetes name of this node}"
+: "${ATTEMPTS:?how many times to try}"
+: "${LOGIN_USER:?OS user that gets a kubeconfig for kubectl}"
+: "${KUBELET_KUBECONFIG:?kubeconfig kubeadm join writes for the kubelet}"
+: "${ADMIN_KUBECONFIG:?admin kubeconfig kubeadm join writes on a control plane}"
+: "${KUBERNETES_PKI_DIR:?where kubeadm keeps the cluster certificates}"
+: "${AUDIT_POLICY:?audit policy of the API server (YAML)}"
+: "${ADMISSION_CONFIG:?admission configuration of the API server (YAML)}"
+: "${AUDIT_POLICY_FILE:?where the API server reads its audit policy}"
+: "${ADMISSION_CONFIG_FILE:?where the API server reads its admission configuration}"
+: "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
+: "${ENCRYPTION_CONFIG_FILE:?EncryptionConfiguration of Secrets, in the PKI directory}"
+: "${CRI_SOCKET:?socket of containerd, for crictl}"
+# Named here so that a replaced instance or a rebuilt cluster runs this step again.
+: "${NODE_INSTANCE_ID:?EC2 instance of this node}"
+: "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
+
+readonly CONFIG_FILE="${CONFIG_FILE:-/etc/kubeadm-aws/join-config.yaml}"
+readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/join.log}"
+readonly API_WAIT_SECONDS="${API_WAIT_SECONDS:-300}"
+readonly JOIN_CONFIG_ENTRY=kubeadm-join.yaml
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/join.sh"
+
+# The JoinConfiguration leaves the bundle, so that only keys are installed into the PKI directory.
+take_join_config() {
+  local unpacked="$1"
+  if [[ ! -s "$unpacked/$JOIN_CONFIG_ENTRY" ]]; then
+    echo "the key bundle on standard input holds no $JOIN_CONFIG_ENTRY" >&2
+    return 1
+  fi
+  install -d -m 0700 "$(dirname "$CONFIG_FILE")"
+  install -m 0600 "$unpacked/$JOIN_CONFIG_ENTRY" "$CONFIG_FILE"
+  rm -f "$unpacked/$JOIN_CONFIG_ENTRY"
+}
+
+# A control plane that has joined takes a rotated encryption key (the API server reloads that file)
+# and changed policies (the API server restarts for them).
+refresh_api_server_files() {
+  local unpacked="$1"
+  install_content "$ENCRYPTION_CONFIG_FILE" 0600 <"$unpacked/encryption-config.yaml" >/dev/null
+  if [[ "$(write_api_server_policies)" == changed ]]; then
+    restart_api_server
+    echo "restarted the API server of $NODE_NAME for its new policies"
+  fi
+}
+
+give_kubectl_to() {
+  local user="$1" home
+  home=$(getent passwd "$user" | cut -d: -f6)
+  install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
+  install -m 0600 -o "$user" -g "$user" "$ADMIN_KUBECONFIG" "$home/.kube/config"
+}
+
+main() {
+  # Not local: the EXIT trap runs after main has returned.
+  keys_dir=$(mktemp -d)
+  trap 'rm -rf "$keys_dir"; rm -f "$CONFIG_FILE"' EXIT
+  install -d -m 0700 "$(dirname "$LOG_FILE")"
+  unpack_pki_bundle "$keys_dir"
+  take_join_config "$keys_dir"
+  case "$(join_state "$KUBELET_KUBECONFIG" "$CONFIG_FILE")" in
+    joined)
+      echo "$NODE_NAME has already joined this cluster as a control plane"
+      refresh_api_server_files "$keys_dir"
+      return 0
+      ;;
+    stale)
+      echo "$NODE_NAME belongs to another cluster or was removed from this one; resetting it to join again"
+      reset_node
+      ;;
+  esac
+  install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
+  write_api_server_policies >/dev/null
+  join_with_retries
+  give_kubectl_to "$LOGIN_USER"
+}
+
+main "$@"

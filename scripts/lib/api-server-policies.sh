@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# The files a hardened API server reads when it starts, written on every control plane before kubeadm
+# starts its API server: the audit policy and the admission configuration. Needs AUDIT_POLICY,
+# ADMISSION_CONFIG (their text), AUDIT_POLICY_FILE, ADMISSION_CONFIG_FILE, AUDIT_LOG_DIR and CRI_SOCKET.
+
+# Puts standard input at FILE with MODE unless the file holds it already; prints changed or unchanged.
+install_content() {
+  local file="$1" mode="$2" new
+  new=$(mktemp)
+  cat >"$new"
+  if cmp -s "$new" "$file"; then
+    echo unchanged
+  else
+    install -D -m "$mode" "$new" "$file"
+    echo changed
+  fi
+  rm -f "$new"
+}
+
+# The audit policy and the admission configuration; prints changed when either was new or different.
+write_api_server_policies() {
+  local audit admission
+  install -d -m 0700 "$AUDIT_LOG_DIR"
+  audit=$(printf '%s\n' "$AUDIT_POLICY" | install_content "$AUDIT_POLICY_FILE" 0600)
+  admission=$(printf '%s\n' "$ADMISSION_CONFIG" | install_content "$ADMISSION_CONFIG_FILE" 0600)
+  if [[ "$audit" == changed || "$admission" == changed ]]; then echo changed; else echo unchanged; fi
+}
+
+api_server_pid() {
+  pgrep -o -x kube-apiserver || true
+}
+
+# The API server reads its policies only when it starts: stopping its container makes the kubelet
+# start it again.
+restart_api_server() {
+  crictl --runtime-endpoint "$CRI_SOCKET" stop "$(crictl --runtime-endpoint "$CRI_SOCKET" ps -q --name '^kube-apiserver$')" >/dev/null
+}
