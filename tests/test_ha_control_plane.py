@@ -253,3 +253,11 @@ def test_the_encryption_step_asks_every_api_server_after_every_control_plane_has
     assert variable(script_of(step.inputs["create"]), "API_SERVERS").split() == run.outputs["controlPlanePrivateIps"]
     for name in control_plane_names(3)[1:]:
         assert depends_on(run, step, f"{name}-join")
+
+
+def test_only_a_highly_available_first_control_plane_checks_for_others_answering():
+    dns = balancers(ha())
+    assert variable(script_of(ha().named(f"{CP}-kubeadm-init").inputs["create"]), "SHARED_ENDPOINT") == (
+        f"{dns['internal']}:6443"
+    )
+    assert variable(script_of(ha(1).named(f"{CP}-kubeadm-init").inputs["create"]), "SHARED_ENDPOINT") == "none"

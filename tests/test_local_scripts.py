@@ -436,12 +436,13 @@ def test_make_up_without_the_pulumi_cli_creates_nothing(tmp_path):
     assert not (tmp_path / ".venv").exists() and not (tmp_path / "Pulumi.dev.yaml").exists()
 
 
-def replace_control_plane(tmp_path: Path, ssh_body: str) -> subprocess.CompletedProcess:
+def replace_control_plane(tmp_path: Path, ssh_body: str, control_planes: str = "") -> subprocess.CompletedProcess:
     urn = f"{PREFIX}ClusterNodes$aws:ec2/instance:Instance::kubeadm-lab-control-plane"
     state = json.dumps({"deployment": {"resources": [{"urn": urn, "type": "aws:ec2/instance:Instance"}]}})
     pulumi = f"""case "$*" in
   "stack export"*) echo '{state}' ;;
   *nodeNames*) echo '["kubeadm-lab-control-plane", "kubeadm-lab-worker-1"]' ;;
+  *controlPlaneCount*) echo '{control_planes}' ;;
   *sshCommands*) echo {shlex.quote(json.dumps(SSH_COMMANDS))} ;;
   *sshPrivateKey*) echo key ;;
 esac"""
@@ -463,3 +464,10 @@ def test_a_control_plane_that_does_not_answer_is_still_replaced_with_a_warning(t
     result = replace_control_plane(tmp_path, "exit 255")
     assert result.returncode == 0
     assert "could not take a fresh snapshot" in result.stderr and calls(tmp_path)[-1].startswith("pulumi up")
+
+
+def test_the_first_control_plane_of_a_highly_available_cluster_is_not_replaced(tmp_path):
+    result = replace_control_plane(tmp_path, "true", control_planes="3")
+    assert result.returncode == 1
+    assert "first control plane of a highly available cluster" in result.stderr
+    assert not [line for line in calls(tmp_path) if line.startswith(("pulumi up", "ssh "))]

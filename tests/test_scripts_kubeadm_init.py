@@ -48,6 +48,8 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "ADMISSION_CONFIG_FILE": str(tmp_path / "policies" / "admission.yaml"),
         "AUDIT_LOG_DIR": str(tmp_path / "audit"),
         "SECRETS_KEY_FILE": str(tmp_path / "secrets-key"),
+        "SHARED_ENDPOINT": "none",
+        "CRI_SOCKET": "unix:///run/containerd/containerd.sock",
         **overrides,
     }
 
@@ -224,3 +226,23 @@ def test_the_cluster_identity_is_the_only_line_on_stdout(tmp_path):
     path = stand_in(tmp_path / "bin", "kubectl", "echo 3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa")
     result = run_function(SCRIPT, "print_cluster_id", **variables(tmp_path, PATH=path))
     assert result.stdout == "cluster-id=3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa\n"
+
+
+@pytest.mark.parametrize("answers, refused", [(True, True), (False, False)], ids=["others-answer", "none-answer"])
+def test_a_fresh_first_control_plane_refuses_to_start_beside_answering_ones(tmp_path, answers, refused):
+    path = stand_in(tmp_path / "bin", "curl", "exit 0" if answers else "exit 7")
+    env = variables(tmp_path, SHARED_ENDPOINT="internal-api.elb.amazonaws.com:6443", PATH=path)
+    result = run_function(SCRIPT, "refuse_when_other_control_planes_answer", **env)
+    assert (result.returncode != 0) is refused
+    if refused:
+        assert "would start a second cluster" in result.stderr
+        assert (
+            "curl --silent --insecure --fail --max-time 5 --output /dev/null https://internal-api"
+            in (tmp_path / "calls.log").read_text()
+        )
+
+
+def test_a_single_control_plane_asks_no_load_balancer(tmp_path):
+    path = stand_in(tmp_path / "bin", "curl", "exit 0")
+    result = run_function(SCRIPT, "refuse_when_other_control_planes_answer", **variables(tmp_path, PATH=path))
+    assert result.returncode == 0 and not (tmp_path / "calls.log").exists()

@@ -42,6 +42,7 @@ set -euo pipefail
 : "${ADMISSION_CONFIG_FILE:?where the API server reads its admission configuration}"
 : "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
 : "${CRI_SOCKET:?socket of containerd, for crictl}"
+: "${SHARED_ENDPOINT:?host:port of the load balancers other control planes answer behind, or none}"
 
 readonly STATE_DIR=/etc/kubeadm-aws
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
@@ -255,6 +256,18 @@ harden_live_api_server() {
   wait_for_new_api_server "$before"
 }
 
+# A new first control plane of a highly available cluster whose other control planes still answer would
+# start a second etcd beside theirs (from a snapshot, or empty): refused.
+refuse_when_other_control_planes_answer() {
+  [[ "$SHARED_ENDPOINT" != none ]] || return 0
+  if curl --silent --insecure --fail --max-time 5 --output /dev/null "https://$SHARED_ENDPOINT/readyz"; then
+    echo "other control planes of this cluster answer at $SHARED_ENDPOINT; $NODE_NAME would start a second" \
+      "cluster beside them. Replacing the first control plane of a highly available cluster is not supported:" \
+      "give it back its machine, or rebuild the cluster from an etcd snapshot as a new stack." >&2
+    return 1
+  fi
+}
+
 give_kubectl_to() {
   local user="$1" home
   home=$(getent passwd "$user" | cut -d: -f6)
@@ -284,10 +297,12 @@ main() {
       return 1
       ;;
     leftovers)
+      refuse_when_other_control_planes_answer
       echo "$NODE_NAME holds leftovers of a failed kubeadm init; resetting it first" >&2
       reset_node
       ;&
     fresh)
+      refuse_when_other_control_planes_answer
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
       write_api_server_policies >/dev/null
       write_config "$CONFIG_FILE"

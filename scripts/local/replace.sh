@@ -24,6 +24,13 @@ control_plane_of() {
   pulumi stack output nodeNames --json --stack "$stack" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0])'
 }
 
+# 1 for a stack built before the output existed.
+control_plane_count() {
+  local stack="$1" count
+  count=$(pulumi stack output controlPlaneCount --stack "$stack" 2>/dev/null || true)
+  echo "${count:-1}"
+}
+
 snapshot_before_replacing() {
   local stack="$1"
   echo "taking a fresh etcd snapshot on the control plane before it is replaced"
@@ -56,6 +63,12 @@ main() {
     return 1
   fi
   if [[ "$kind" == node && "$name" == "$(control_plane_of "$stack")" ]]; then
+    if [[ "$(control_plane_count "$stack")" != 1 ]]; then
+      echo "$name is the first control plane of a highly available cluster: replacing it is not supported yet" \
+        "(its init would start a second etcd beside the others). Replace another control plane, or rebuild" \
+        "the cluster from an etcd snapshot as a new stack." >&2
+      return 1
+    fi
     snapshot_before_replacing "$stack"
   fi
   pulumi up --stack "$stack" --replace "$urn"
