@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.facts import API_SERVER_PORT
+from components.security import allow
 from components.tags import cluster_tags
 
 HEALTH_CHECK = {
@@ -109,46 +110,44 @@ class ApiLoadBalancers(pulumi.ComponentResource):
             tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-api"),
             opts=child,
         )
+        api = ("tcp", (API_SERVER_PORT, API_SERVER_PORT))
         for cidr in args.allowed_cidrs:
-            aws.vpc.SecurityGroupIngressRule(
+            allow(
                 f"{name}-api-from-{cidr.replace('/', '-')}",
-                security_group_id=group.id,
+                group_id=group.id,
                 description="Kubernetes API, from the allowed CIDRs",
-                ip_protocol="tcp",
-                from_port=API_SERVER_PORT,
-                to_port=API_SERVER_PORT,
-                cidr_ipv4=cidr,
-                opts=child,
+                protocol=api[0],
+                ports=api[1],
+                cidr=cidr,
+                parent=self,
             )
-        aws.vpc.SecurityGroupIngressRule(
+        allow(
             f"{name}-api-from-nodes",
-            security_group_id=group.id,
+            group_id=group.id,
             description="Kubernetes API, from the nodes (through the internal load balancer)",
-            ip_protocol="tcp",
-            from_port=API_SERVER_PORT,
-            to_port=API_SERVER_PORT,
-            referenced_security_group_id=args.nodes_security_group_id,
-            opts=child,
+            protocol=api[0],
+            ports=api[1],
+            peer_group_id=args.nodes_security_group_id,
+            parent=self,
         )
-        aws.vpc.SecurityGroupEgressRule(
+        allow(
             f"{name}-api-to-control-planes",
-            security_group_id=group.id,
+            group_id=group.id,
             description="Kubernetes API and its health checks, to the control planes",
-            ip_protocol="tcp",
-            from_port=API_SERVER_PORT,
-            to_port=API_SERVER_PORT,
-            referenced_security_group_id=args.control_plane_security_group_id,
-            opts=child,
+            protocol=api[0],
+            ports=api[1],
+            peer_group_id=args.control_plane_security_group_id,
+            egress=True,
+            parent=self,
         )
-        aws.vpc.SecurityGroupIngressRule(
+        allow(
             f"{name}-control-planes-from-api",
-            security_group_id=args.control_plane_security_group_id,
+            group_id=args.control_plane_security_group_id,
             description="Kubernetes API, from the API load balancers",
-            ip_protocol="tcp",
-            from_port=API_SERVER_PORT,
-            to_port=API_SERVER_PORT,
-            referenced_security_group_id=group.id,
-            opts=child,
+            protocol=api[0],
+            ports=api[1],
+            peer_group_id=group.id,
+            parent=self,
         )
         return group
 

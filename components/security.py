@@ -95,6 +95,33 @@ POD_NETWORK_RULES = {
 }
 
 
+def allow(
+    name: str,
+    *,
+    group_id: pulumi.Input[str],
+    description: str,
+    protocol: str,
+    ports: tuple[int | None, int | None],
+    parent: pulumi.Resource,
+    cidr: str | None = None,
+    peer_group_id: pulumi.Input[str] | None = None,
+    egress: bool = False,
+) -> None:
+    """One rule resource of `group_id`: traffic from (or with `egress`, to) `cidr` or `peer_group_id`."""
+    rule = aws.vpc.SecurityGroupEgressRule if egress else aws.vpc.SecurityGroupIngressRule
+    rule(
+        name,
+        security_group_id=group_id,
+        description=description,
+        ip_protocol=protocol,
+        from_port=ports[0],
+        to_port=ports[1],
+        cidr_ipv4=cidr,
+        referenced_security_group_id=peer_group_id,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 @dataclass(frozen=True)
 class SecurityGroupArgs:
     cluster_name: str
@@ -130,15 +157,14 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
         )
         for rule in PUBLIC_PORTS:
             for cidr in args.allowed_cidrs:
-                aws.vpc.SecurityGroupIngressRule(
+                allow(
                     f"{name}-{rule.from_port}-from-{cidr.replace('/', '-')}",
-                    security_group_id=group.id,
+                    group_id=group.id,
                     description=rule.description,
-                    ip_protocol="tcp",
-                    from_port=rule.from_port,
-                    to_port=rule.to_port,
-                    cidr_ipv4=cidr,
-                    opts=child,
+                    protocol="tcp",
+                    ports=(rule.from_port, rule.to_port),
+                    cidr=cidr,
+                    parent=self,
                 )
         # Not tagged for the cluster: the cloud controller expects one tagged group per instance.
         control_planes = aws.ec2.SecurityGroup(
@@ -151,23 +177,24 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
         )
         groups = {NODES: group, CONTROL_PLANES: control_planes}
         for rule in (*NODE_RULES, *POD_NETWORK_RULES[args.cni]):
-            aws.vpc.SecurityGroupIngressRule(
+            allow(
                 f"{name}-{rule.key}",
-                security_group_id=groups[rule.target].id,
+                group_id=groups[rule.target].id,
                 description=rule.description,
-                ip_protocol=rule.protocol,
-                from_port=rule.from_port,
-                to_port=rule.to_port,
-                referenced_security_group_id=groups[rule.source].id,
-                opts=child,
+                protocol=rule.protocol,
+                ports=(rule.from_port, rule.to_port),
+                peer_group_id=groups[rule.source].id,
+                parent=self,
             )
-        aws.vpc.SecurityGroupEgressRule(
+        allow(
             f"{name}-egress",
-            security_group_id=group.id,
+            group_id=group.id,
             description="Packages, images and manifests from the internet",
-            ip_protocol="-1",
-            cidr_ipv4="0.0.0.0/0",
-            opts=child,
+            protocol="-1",
+            ports=(None, None),
+            cidr="0.0.0.0/0",
+            egress=True,
+            parent=self,
         )
         if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in args.allowed_cidrs):
             pulumi.log.warn(
