@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.facts import API_SERVER_PORT
-from components.security import allow
+from components.security import allow, security_group
 from components.tags import cluster_tags
 
 HEALTH_CHECK = {
@@ -101,54 +101,34 @@ class ApiLoadBalancers(pulumi.ComponentResource):
         self.register_outputs({"internal_dns": self.internal_dns, "public_dns": self.public_dns})
 
     def _security_group(self, name: str, args: ApiLoadBalancerArgs) -> aws.ec2.SecurityGroup:
-        child = pulumi.ResourceOptions(parent=self)
-        group = aws.ec2.SecurityGroup(
-            f"{name}-api",
-            name_prefix=f"{args.cluster_name}-api-",
-            description=f"API load balancers of the {args.cluster_name} Kubernetes cluster",
-            vpc_id=args.vpc_id,
-            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-api"),
-            opts=child,
+        group = security_group(
+            f"{name}-api", args.cluster_name, "api", "API load balancers", vpc_id=args.vpc_id, parent=self
         )
-        api = ("tcp", (API_SERVER_PORT, API_SERVER_PORT))
-        for cidr in args.allowed_cidrs:
+        # (name, group, description, from a CIDR, from a group, outgoing)
+        rules = [
+            (f"{name}-api-from-{cidr.replace('/', '-')}", group.id, "from the allowed CIDRs", cidr, None, False)
+            for cidr in args.allowed_cidrs
+        ]
+        rules += [
+            (f"{name}-api-from-nodes", group.id, "from the nodes, through the internal load balancer", None,
+             args.nodes_security_group_id, False),
+            (f"{name}-api-to-control-planes", group.id, "and its health checks, to the control planes", None,
+             args.control_plane_security_group_id, True),
+            (f"{name}-control-planes-from-api", args.control_plane_security_group_id, "from the API load balancers",
+             None, group.id, False),
+        ]  # fmt: skip
+        for rule_name, group_id, description, cidr, peer_group_id, egress in rules:
             allow(
-                f"{name}-api-from-{cidr.replace('/', '-')}",
-                group_id=group.id,
-                description="Kubernetes API, from the allowed CIDRs",
-                protocol=api[0],
-                ports=api[1],
+                rule_name,
+                group_id=group_id,
+                description=f"Kubernetes API, {description}",
+                protocol="tcp",
+                ports=(API_SERVER_PORT, API_SERVER_PORT),
                 cidr=cidr,
+                peer_group_id=peer_group_id,
+                egress=egress,
                 parent=self,
             )
-        allow(
-            f"{name}-api-from-nodes",
-            group_id=group.id,
-            description="Kubernetes API, from the nodes (through the internal load balancer)",
-            protocol=api[0],
-            ports=api[1],
-            peer_group_id=args.nodes_security_group_id,
-            parent=self,
-        )
-        allow(
-            f"{name}-api-to-control-planes",
-            group_id=group.id,
-            description="Kubernetes API and its health checks, to the control planes",
-            protocol=api[0],
-            ports=api[1],
-            peer_group_id=args.control_plane_security_group_id,
-            egress=True,
-            parent=self,
-        )
-        allow(
-            f"{name}-control-planes-from-api",
-            group_id=args.control_plane_security_group_id,
-            description="Kubernetes API, from the API load balancers",
-            protocol=api[0],
-            ports=api[1],
-            peer_group_id=group.id,
-            parent=self,
-        )
         return group
 
     def register(

@@ -95,6 +95,27 @@ POD_NETWORK_RULES = {
 }
 
 
+def security_group(
+    name: str,
+    cluster_name: str,
+    role: str,
+    what: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    extra_tags: dict[str, str] | None = None,
+) -> aws.ec2.SecurityGroup:
+    """A security group of the cluster named `<cluster>-<role>-…`, without inline rules."""
+    return aws.ec2.SecurityGroup(
+        name,
+        name_prefix=f"{cluster_name}-{role}-",
+        description=f"{what} of the {cluster_name} Kubernetes cluster",
+        vpc_id=vpc_id,
+        tags=cluster_tags(cluster_name, f"{cluster_name}-{role}") | (extra_tags or {}),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
 def allow(
     name: str,
     *,
@@ -145,15 +166,14 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecurityGroupArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterSecurityGroup", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        group = aws.ec2.SecurityGroup(
+        group = security_group(
             f"{name}-nodes",
-            name_prefix=f"{args.cluster_name}-nodes-",
-            description=f"Nodes of the {args.cluster_name} Kubernetes cluster",
+            args.cluster_name,
+            NODES,
+            "Nodes",
             vpc_id=args.vpc_id,
-            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-nodes")
-            | cloud_tags(args.cluster_name, args.aws_integration),
-            opts=child,
+            parent=self,
+            extra_tags=cloud_tags(args.cluster_name, args.aws_integration),
         )
         for rule in PUBLIC_PORTS:
             for cidr in args.allowed_cidrs:
@@ -167,13 +187,13 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
                     parent=self,
                 )
         # Not tagged for the cluster: the cloud controller expects one tagged group per instance.
-        control_planes = aws.ec2.SecurityGroup(
+        control_planes = security_group(
             f"{name}-control-plane",
-            name_prefix=f"{args.cluster_name}-control-plane-",
-            description=f"Control planes of the {args.cluster_name} Kubernetes cluster",
+            args.cluster_name,
+            CONTROL_PLANES,
+            "Control planes",
             vpc_id=args.vpc_id,
-            tags=cluster_tags(args.cluster_name, f"{args.cluster_name}-control-plane"),
-            opts=child,
+            parent=self,
         )
         groups = {NODES: group, CONTROL_PLANES: control_planes}
         for rule in (*NODE_RULES, *POD_NETWORK_RULES[args.cni]):
