@@ -5,7 +5,7 @@
                                     ├─> Secrets encrypted, kubelet serving approver, access
                                     └─> per worker: join token ──> join (on the worker) ──> registered
     each node, once registered: its kubelet serves with a certificate of the cluster CA
-    per worker, in turn: drain ──> upgrade (on the worker) ──> uncordon
+    per other control plane, then per worker, in turn: drain ──> upgrade (on the node) ──> uncordon
     control plane: readiness gate after those ──> kubeconfig
 
 The phases (components/phases/) list the steps; components/remote_steps.py builds each one.
@@ -119,13 +119,15 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             control_planes=[control_plane, *args.other_control_planes],
             after=[init, *(joined for joined, _ in joined_control_planes)],
         )
+        # Each control plane with the step after which it is in the cluster.
+        control_planes_done = [
+            (control_plane, init),
+            *zip(args.other_control_planes, (registered for _, registered in joined_control_planes), strict=True),
+        ]
         before_ready = [cni, backups, control_plane_ready, admin_access, workload_access, secrets_encrypted]
         before_ready += [
             kubelet_serving.serving_certificate(run, node, cluster_id=cluster_id, after=[done, approver])
-            for node, done in [
-                (control_plane, init),
-                *zip(args.other_control_planes, (done for _, done in joined_control_planes), strict=True),
-            ]
+            for node, done in control_planes_done
         ]
         if args.aws_integration:
             before_ready += addons.install_aws_addons(
@@ -135,10 +137,6 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 kubernetes_minor=args.kubernetes_minor,
                 after=[cni, control_plane_ready],
             )
-        control_planes_done = [
-            (control_plane, init),
-            *zip(args.other_control_planes, (registered for _, registered in joined_control_planes), strict=True),
-        ]
         registered: list[remote.Command] = []
         if args.workers:
             registered = [
@@ -165,12 +163,12 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 for node, done in control_planes_done
             ]
         # The other control planes first, then the workers, one node at a time.
-        before_ready += upgrades.upgrade_workers_in_turn(
+        before_ready += upgrades.upgrade_nodes_in_turn(
             run,
             [*args.other_control_planes, *args.workers],
             control_plane=control_plane,
             target_minor=args.kubernetes_minor,
-            joined=[*(registered for _, registered in joined_control_planes), *registered],
+            joined=[*(done for _, done in control_planes_done[1:]), *registered],
             after=[control_plane_ready],
         )
 

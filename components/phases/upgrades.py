@@ -36,15 +36,16 @@ def upgrade_control_plane(
     )
 
 
-def upgrade_worker(
-    run: StepRunner, worker: NodeInfo, *, control_plane: NodeInfo, target_minor: str, after: Sequence[pulumi.Resource]
+def upgrade_node(
+    run: StepRunner, node: NodeInfo, *, control_plane: NodeInfo, target_minor: str, after: Sequence[pulumi.Resource]
 ) -> remote.Command:
-    """Drain on the control plane, upgrade on the worker, uncordon on the control plane; returns the last."""
-    triggers = [worker.instance.id, target_minor]
-    variables = {"NODE_NAME": worker.name, "TARGET_MINOR": target_minor}
+    """Drain on the first control plane, `kubeadm upgrade node` on the node (a worker, or a control plane
+    after the first), uncordon on the first control plane; returns the last."""
+    triggers = [node.instance.id, target_minor]
+    variables = {"NODE_NAME": node.name, "TARGET_MINOR": target_minor}
     drain = run.run(
         Step(
-            f"{worker.name}-drain-for-upgrade",
+            f"{node.name}-drain-for-upgrade",
             control_plane,
             render("bootstrap/drain-for-upgrade.sh", **variables),
             triggers=triggers,
@@ -53,8 +54,8 @@ def upgrade_worker(
     )
     upgrade = run.run(
         Step(
-            f"{worker.name}-upgrade",
-            worker,
+            f"{node.name}-upgrade",
+            node,
             render("bootstrap/upgrade-node.sh", **variables),
             triggers=triggers,
             after=[drain],
@@ -63,7 +64,7 @@ def upgrade_worker(
     )
     return run.run(
         Step(
-            f"{worker.name}-uncordon-after-upgrade",
+            f"{node.name}-uncordon-after-upgrade",
             control_plane,
             render("bootstrap/uncordon-after-upgrade.sh", **variables),
             triggers=triggers,
@@ -72,22 +73,22 @@ def upgrade_worker(
     )
 
 
-def upgrade_workers_in_turn(
+def upgrade_nodes_in_turn(
     run: StepRunner,
-    workers: Sequence[NodeInfo],
+    nodes: Sequence[NodeInfo],
     *,
     control_plane: NodeInfo,
     target_minor: str,
     joined: Sequence[pulumi.Resource],
     after: Sequence[pulumi.Resource],
 ) -> list[remote.Command]:
-    """Worker n+1 waits for worker n to be back; each waits for its own join."""
+    """Node n+1 waits for node n to be back; each waits for its own join."""
     done: list[remote.Command] = []
-    for worker, worker_joined in zip(workers, joined, strict=True):
+    for node, node_joined in zip(nodes, joined, strict=True):
         previous = done[-1:] or list(after)
         done.append(
-            upgrade_worker(
-                run, worker, control_plane=control_plane, target_minor=target_minor, after=[*previous, worker_joined]
+            upgrade_node(
+                run, node, control_plane=control_plane, target_minor=target_minor, after=[*previous, node_joined]
             )
         )
     return done
