@@ -1,12 +1,13 @@
 """The kubeadm bootstrap chain: remote steps over SSH that turn prepared nodes into a Ready cluster.
 
     each node: wait for cloud-init
-    control plane: kubeadm init (the stack's keys on stdin) ──> CNI, etcd backups ──> upgrade (to the minor)
+    first control plane: kubeadm init (the stack's keys on stdin) ──> CNI, etcd backups ──> upgrade
                                     ├─> Secrets encrypted, kubelet serving approver, access
+                                    ├─> other control planes, one after another: token ──> join ──> registered
                                     └─> per worker: join token ──> join (on the worker) ──> registered
     each node, once registered: its kubelet serves with a certificate of the cluster CA
     per other control plane, then per worker, in turn: drain ──> upgrade (on the node) ──> uncordon
-    control plane: readiness gate after those ──> kubeconfig
+    first control plane: readiness gate after those (every node Ready, etcd whole) ──> kubeconfig
 
 The phases (components/phases/) list the steps; components/remote_steps.py builds each one.
 """
