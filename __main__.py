@@ -3,7 +3,7 @@
 import pulumi
 
 from components import aws_lookups, settings
-from components.api_load_balancer import ApiLoadBalancerArgs, ApiLoadBalancers
+from components.api_load_balancer import LOAD_BALANCER_COUNT, ApiLoadBalancerArgs, ApiLoadBalancers
 from components.backups import EtcdBackups, EtcdBackupsArgs
 from components.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
 from components.cost import CostEstimate, CostEstimateArgs
@@ -145,6 +145,7 @@ cost = CostEstimate(
         root_volume_gib=cfg.root_volume_size,
         paused=cfg.paused,
         control_plane_count=cfg.control_plane_count,
+        load_balancers=LOAD_BALANCER_COUNT if load_balancers else 0,
     ),
 )
 

@@ -33,6 +33,7 @@ HEALTH_CHECK = {
 # A control plane that leaves is drained this long before its API server stops.
 DEREGISTRATION_DELAY_SECONDS = 20
 SCHEMES = {"internal": True, "public": False}  # name -> internal
+LOAD_BALANCER_COUNT = len(SCHEMES)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@ the public IPv4 addresses, from the AWS Price List API. Its endpoint answers in 
 the lookups go through a provider of their own in one of them. A lookup that fails leaves the figure
 unknown, with a warning; it never fails `pulumi up`.
 
-Not counted: data transfer, the etcd snapshots in S3 (cents a month), load balancers and volumes that
-the cluster's workloads create, and (with several control planes) the API's two Network Load Balancers,
-whose hourly product this estimate does not yet look up (the README gives their list price). Spot
-workers are counted at the on-demand price, an upper bound.
+With several control planes, the API's two Network Load Balancers count at their hourly price (their
+capacity units, which follow traffic, do not). Not counted: data transfer, the etcd snapshots in S3
+(cents a month), and load balancers and volumes that the cluster's workloads create. Spot workers are
+counted at the on-demand price, an upper bound.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class CostEstimateArgs:
     root_volume_gib: int
     paused: bool
     control_plane_count: int = 1
+    load_balancers: int = 0  # the API's Network Load Balancers
 
 
 def _instance_filters(region: str, instance_type: str) -> dict[str, str]:
@@ -51,6 +52,17 @@ def _gp3_filters(region: str) -> dict[str, str]:
     return {"regionCode": region, "productFamily": "Storage", "volumeApiName": "gp3"}
 
 
+def _network_load_balancer_filters(region: str) -> dict[str, str]:
+    # The hour of a Network Load Balancer, not its capacity units (another product of the same family).
+    return {
+        "regionCode": region,
+        "locationType": "AWS Region",
+        "productFamily": "Load Balancer-Network",
+        "operation": "LoadBalancing:Network",
+        "groupDescription": "LoadBalancer hourly usage by Network Load Balancer",
+    }
+
+
 def on_demand_usd(product_json: str) -> float:
     """The one on-demand price of a Price List product (per hour, or per GB-month for storage)."""
     terms = json.loads(product_json)["terms"]["OnDemand"]
@@ -62,7 +74,12 @@ def on_demand_usd(product_json: str) -> float:
     return prices
 
 
-def estimate_hourly_usd(args: CostEstimateArgs, instance_usd: dict[str, float], gp3_usd_per_gb_month: float) -> float:
+def estimate_hourly_usd(
+    args: CostEstimateArgs,
+    instance_usd: dict[str, float],
+    gp3_usd_per_gb_month: float,
+    load_balancer_usd: float = 0.0,
+) -> float:
     nodes = args.control_plane_count + args.worker_count
     running = args.control_plane_count * instance_usd[args.control_plane_type] + args.worker_count * instance_usd.get(
         args.worker_type, 0.0
@@ -71,7 +88,9 @@ def estimate_hourly_usd(args: CostEstimateArgs, instance_usd: dict[str, float], 
     storage = nodes * args.root_volume_gib * gp3_usd_per_gb_month / HOURS_PER_MONTH
     # A stopped node gives its public address back; the first control plane keeps its Elastic IP.
     addresses = (1 if args.paused else nodes) * PUBLIC_IPV4_USD_PER_HOUR
-    return round(instances + storage + addresses, 4)
+    # Load balancers bill by the hour whether or not the instances run.
+    balancers = args.load_balancers * load_balancer_usd
+    return round(instances + storage + addresses + balancers, 4)
 
 
 class CostEstimate(pulumi.ComponentResource):
@@ -95,11 +114,16 @@ class CostEstimate(pulumi.ComponentResource):
                 for instance_type in {args.control_plane_type, *([args.worker_type] if args.worker_count else [])}
             }
             gp3 = self._price("AmazonEC2", _gp3_filters(args.region), invoke)
+            balancer = (
+                self._price("AWSELB", _network_load_balancer_filters(args.region), invoke)
+                if args.load_balancers
+                else 0.0
+            )
         except Exception as error:  # the API's answer, whatever it is, must not fail pulumi up
             pulumi.log.warn(f"hourlyCost is unknown: the AWS Price List API did not price the stack ({error})", self)
             self.hourly_usd = None
         else:
-            self.hourly_usd = estimate_hourly_usd(args, instance_usd, gp3)
+            self.hourly_usd = estimate_hourly_usd(args, instance_usd, gp3, balancer)
         self.register_outputs({"hourly_usd": self.hourly_usd})
 
     @staticmethod

@@ -39,7 +39,9 @@ INSTANCE_TYPES = {
 }
 # On-demand list prices in the mocks' region (USD an hour; gp3 a GB-month), as AWS's price pages for
 # ap-south-1 show them; the README's cost figure is computed from these (tests/test_cost.py).
-PRICES = {"t3.medium": 0.0448, "t3.large": 0.0896, "t3.small": 0.0224, "t4g.medium": 0.0368, "gp3 per GB-month": 0.0912}
+PRICES = {"t3.medium": 0.0448, "t3.large": 0.0896, "t3.small": 0.0224, "t4g.medium": 0.0368, "gp3 per GB-month": 0.0912,
+          # A made-up hourly price of a Network Load Balancer: the figure is not in the README.
+          "LoadBalancer hourly usage by Network Load Balancer": 0.025}  # fmt: skip
 # Types AWS sells on demand only (the high-memory and Mac families, for example).
 ON_DEMAND_ONLY = {"mac1.metal", "u-6tb1.56xlarge"}
 # Instance types a zone of the region does not offer.
@@ -87,7 +89,10 @@ class ClusterMocks(pulumi.runtime.Mocks):
     def _price_list_product(self, args: dict) -> str | None:
         """A product as the Price List API answers it (one on-demand term, one price dimension), or None."""
         filters = {f["field"]: f["value"] for f in args["filters"]}
-        key = filters.get("instanceType") or f"{filters.get('volumeApiName')} per GB-month"
+        if filters.get("productFamily") == "Load Balancer-Network":
+            key = f"{filters.get('groupDescription')}"
+        else:
+            key = filters.get("instanceType") or f"{filters.get('volumeApiName')} per GB-month"
         if filters.get("regionCode") != REGION or key not in self.prices:
             return None
         dimension = {"unit": "Hrs", "pricePerUnit": {"USD": f"{self.prices[key]:.10f}"}}

@@ -25,11 +25,33 @@ def test_the_default_stack_is_priced_from_the_price_list():
     assert run.outputs["hourlyCost"] == round(expected, 4) == 0.1569
 
 
-def test_three_control_planes_cost_two_instances_disks_and_addresses_more():
+NLB_HOUR = "LoadBalancer hourly usage by Network Load Balancer"
+
+
+def test_three_control_planes_cost_two_instances_disks_addresses_and_two_load_balancers_more():
     single = run_program(stack_config())
     three = run_program(stack_config(controlPlaneCount=3))
-    extra = 2 * PRICES["t3.medium"] + 2 * 20 * PRICES["gp3 per GB-month"] / 730 + 2 * 0.005
-    assert three.outputs["hourlyCost"] == round(single.outputs["hourlyCost"] + extra, 4) == 0.2615
+    extra = 2 * PRICES["t3.medium"] + 2 * 20 * PRICES["gp3 per GB-month"] / 730 + 2 * 0.005 + 2 * PRICES[NLB_HOUR]
+    assert three.outputs["hourlyCost"] == round(single.outputs["hourlyCost"] + extra, 4)
+
+
+def test_the_load_balancers_are_priced_by_their_hour_from_elastic_load_balancing():
+    lookups = price_lookups(run_program(stack_config(controlPlaneCount=3)))
+    (balancer,) = [lookup for lookup in lookups if lookup["serviceCode"] == "AWSELB"]
+    assert {f["field"]: f["value"] for f in balancer["filters"]} == {
+        "regionCode": REGION,
+        "locationType": "AWS Region",
+        "productFamily": "Load Balancer-Network",
+        "operation": "LoadBalancing:Network",
+        "groupDescription": NLB_HOUR,  # the hour, not the capacity units of the same family
+    }
+    assert not [lookup for lookup in price_lookups(run_program(stack_config())) if lookup["serviceCode"] == "AWSELB"]
+
+
+def test_a_paused_highly_available_cluster_still_pays_for_its_load_balancers():
+    run = run_program(stack_config(controlPlaneCount=3, paused="true"))
+    disks = 5 * 20 * PRICES["gp3 per GB-month"] / 730
+    assert run.outputs["hourlyCost"] == round(disks + 0.005 + 2 * PRICES[NLB_HOUR], 4)
 
 
 def test_the_lookups_go_through_a_provider_in_a_price_list_region():
@@ -41,7 +63,7 @@ def test_the_lookups_go_through_a_provider_in_a_price_list_region():
 
 
 def test_the_filters_name_one_linux_on_demand_product_and_the_gp3_storage():
-    lookups = price_lookups(run_program(stack_config(workerInstanceType="t3.large")))
+    lookups = price_lookups(run_program(stack_config(workerInstanceType="t3.large")))  # one control plane
     filters = [{f["field"]: f["value"] for f in lookup["filters"]} for lookup in lookups]
     assert all(lookup["serviceCode"] == "AmazonEC2" for lookup in lookups)
     instances = sorted((f for f in filters if "instanceType" in f), key=lambda f: f["instanceType"])
@@ -88,3 +110,12 @@ def test_the_readme_shows_what_the_program_computes():
     assert float(figure) == run_program(stack_config()).outputs["hourlyCost"]
     assert f"${PRICES['t3.medium']} an hour for t3.medium" in section
     assert f"${PRICES['gp3 per GB-month']} per GB-month for gp3" in section
+
+
+def test_the_readme_shows_what_two_more_control_planes_add_besides_the_load_balancers():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("**What it costs more**") :]
+    (figure,) = re.findall(r"\(\$([0-9.]+)\s+an hour more than one control plane", section)
+    single = run_program(stack_config()).outputs["hourlyCost"]
+    three = run_program(stack_config(controlPlaneCount=3)).outputs["hourlyCost"]
+    assert float(figure) == round(three - single - 2 * PRICES[NLB_HOUR], 4)
