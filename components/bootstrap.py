@@ -97,7 +97,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             endpoint=endpoint,
             cert_sans=cert_sans,
             after=[wait_for_cloud_init(run, control_plane), *first_target],
-            behind_load_balancer=args.load_balancers is not None,
+            other_control_planes=args.other_control_planes,
         )
         cluster_id = control_plane_phase.cluster_id(init)
         backups = schedule_etcd_backups(run, control_plane, schedule=args.backups, after=init)

@@ -16,6 +16,9 @@ KUBELET_API = "kubelet.config.k8s.io/v1beta1"
 INIT_TOKEN_DESCRIPTION = "kubeadm-aws: kubeadm init's token, deleted once init is done"
 INIT_TOKEN_TTL = "15m"
 LOAD_BALANCER_API_CALL_TIMEOUT = "5m0s"
+# A replaced first control plane mints its own token on the node; its JoinConfiguration holds this until
+# then (scripts/lib/rejoin-control-plane.sh puts the token in its place).
+REJOIN_TOKEN_PLACEHOLDER = "REJOIN-TOKEN"
 
 
 def _node_registration(node_name: str, node_ip: str, provider_id: str | None) -> dict:

@@ -261,3 +261,16 @@ def test_only_a_highly_available_first_control_plane_checks_for_others_answering
         f"{dns['internal']}:6443"
     )
     assert variable(script_of(ha(1).named(f"{CP}-kubeadm-init").inputs["create"]), "SHARED_ENDPOINT") == "none"
+
+
+def test_a_replaced_first_control_plane_would_join_the_others_with_a_configuration_of_its_own():
+    run = ha(3)
+    script = script_of(run.named(f"{CP}-kubeadm-init").inputs["create"])
+    config = yaml.safe_load(variable(script, "REJOIN_CONFIG"))
+    assert_known_fields(config)
+    assert config["discovery"]["bootstrapToken"]["token"] == "REJOIN-TOKEN"  # minted on the node
+    assert config["discovery"]["bootstrapToken"]["apiServerEndpoint"] == f"{balancers(run)['internal']}:6443"
+    assert config["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == run.outputs["controlPlanePrivateIp"]
+    assert variable(script, "OTHER_CONTROL_PLANE_IPS").split() == run.outputs["controlPlanePrivateIps"][1:]
+    single = script_of(ha(1).named(f"{CP}-kubeadm-init").inputs["create"])
+    assert variable(single, "OTHER_CONTROL_PLANE_IPS") == variable(single, "REJOIN_CONFIG") == "none"

@@ -13,6 +13,7 @@ from components import pki
 from tests.shell import run_function, stand_in
 
 SCRIPT = "bootstrap/kubeadm-init.sh"
+ROOT_DIR = Path(__file__).resolve().parent.parent
 CA = "-----BEGIN CERTIFICATE-----\nMIIB-the-stacks-ca\n-----END CERTIFICATE-----\n"
 
 
@@ -48,7 +49,12 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "ADMISSION_CONFIG_FILE": str(tmp_path / "policies" / "admission.yaml"),
         "AUDIT_LOG_DIR": str(tmp_path / "audit"),
         "SECRETS_KEY_FILE": str(tmp_path / "secrets-key"),
+        "STATE_DIR": str(tmp_path / "state"),
         "SHARED_ENDPOINT": "none",
+        "OTHER_CONTROL_PLANE_IPS": "none",
+        "ETCD_CLIENT_PORT": "2379",
+        "REJOIN_CONFIG": "kind: JoinConfiguration\n",
+        "REJOIN_TOKEN_DESCRIPTION": "kubeadm-aws join of lab-control-plane",
         "CRI_SOCKET": "unix:///run/containerd/containerd.sock",
         **overrides,
     }
@@ -228,21 +234,94 @@ def test_the_cluster_identity_is_the_only_line_on_stdout(tmp_path):
     assert result.stdout == "cluster-id=3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa\n"
 
 
-@pytest.mark.parametrize("answers, refused", [(True, True), (False, False)], ids=["others-answer", "none-answer"])
-def test_a_fresh_first_control_plane_refuses_to_start_beside_answering_ones(tmp_path, answers, refused):
+@pytest.mark.parametrize("answers", [True, False], ids=["others-answer", "none-answer"])
+def test_a_highly_available_first_control_plane_asks_whether_others_answer(tmp_path, answers):
     path = stand_in(tmp_path / "bin", "curl", "exit 0" if answers else "exit 7")
     env = variables(tmp_path, SHARED_ENDPOINT="internal-api.elb.amazonaws.com:6443", PATH=path)
-    result = run_function(SCRIPT, "refuse_when_other_control_planes_answer", **env)
-    assert (result.returncode != 0) is refused
-    if refused:
-        assert "would start a second cluster" in result.stderr
-        assert (
-            "curl --silent --insecure --fail --max-time 5 --output /dev/null https://internal-api"
-            in (tmp_path / "calls.log").read_text()
-        )
+    result = run_function(SCRIPT, "other_control_planes_answer", **env)
+    assert (result.returncode == 0) is answers
+    assert (
+        "curl --silent --insecure --fail --max-time 5 --output /dev/null https://internal-api.elb.amazonaws.com:6443/readyz"
+        in (tmp_path / "calls.log").read_text()
+    )
 
 
 def test_a_single_control_plane_asks_no_load_balancer(tmp_path):
     path = stand_in(tmp_path / "bin", "curl", "exit 0")
-    result = run_function(SCRIPT, "refuse_when_other_control_planes_answer", **variables(tmp_path, PATH=path))
-    assert result.returncode == 0 and not (tmp_path / "calls.log").exists()
+    result = run_function(SCRIPT, "other_control_planes_answer", **variables(tmp_path, PATH=path))
+    assert result.returncode != 0 and not (tmp_path / "calls.log").exists()
+
+
+REJOIN_CONFIG = """apiVersion: kubeadm.k8s.io/v1beta4
+kind: JoinConfiguration
+discovery:
+  bootstrapToken:
+    apiServerEndpoint: internal-api.elb.amazonaws.com:6443
+    token: REJOIN-TOKEN
+"""
+
+
+def rejoin(tmp_path: Path, join_body: str = "true"):
+    bin_dir = tmp_path / "bin"
+    stand_in(bin_dir, "kubectl", "true")
+    stand_in(bin_dir, "curl", "exit 0")
+    stand_in(bin_dir, "etcdutl", 'echo "etcdutl version: 3.6.14"')
+    stand_in(
+        bin_dir,
+        "etcdctl",
+        'case "$*" in *"member list"*) echo "old1, started, lab-control-plane, https://10.0.0.7:2380, '
+        'https://10.0.0.7:2379, false"; echo "m2, started, lab-control-plane-2, https://10.0.1.8:2380, '
+        'https://10.0.1.8:2379, false" ;; esac',
+    )
+    path = stand_in(
+        bin_dir,
+        "kubeadm",
+        'case "$1 $2" in "token create") echo abcdef.0123456789abcdef ;; "join --config") '
+        f'cp "$3" "$(dirname "$CALLS")/joined-with.yaml"; {join_body} ;; esac',
+    )
+    env = variables(
+        tmp_path,
+        SHARED_ENDPOINT="internal-api.elb.amazonaws.com:6443",
+        OTHER_CONTROL_PLANE_IPS="10.0.1.8 10.0.2.9",
+        REJOIN_CONFIG=REJOIN_CONFIG,
+        TOOLS_BIN_DIR=str(bin_dir),
+        PATH=path,
+    )
+    (tmp_path / "pki").mkdir(exist_ok=True)
+    return run_function(SCRIPT, f'rejoin_other_control_planes "{tmp_path}/work"', **env)
+
+
+def test_a_replaced_first_control_plane_joins_the_others_after_removing_its_old_machine(tmp_path):
+    result = rejoin(tmp_path)
+    assert result.returncode == 0, result.stderr
+    calls = (tmp_path / "calls.log").read_text().splitlines()
+    order = [
+        next(i for i, c in enumerate(calls) if c.startswith(prefix))
+        for prefix in (
+            f"kubeadm init phase kubeconfig admin --config {tmp_path}/state/kubeadm-config.yaml",
+            "kubectl delete node lab-control-plane",
+            "etcdctl --endpoints=https://10.0.1.8:2379",
+            "kubeadm token create",
+            "kubeadm join --config",
+        )
+    ]
+    assert order == sorted(order)
+    assert any(c.endswith("member remove old1") for c in calls)  # the old machine's member, at 10.0.0.7
+    assert not any(c.endswith("member remove m2") for c in calls)
+    joined = (tmp_path / "joined-with.yaml").read_text()
+    assert "token: abcdef.0123456789abcdef" in joined and "REJOIN-TOKEN" not in joined
+    assert "joined the other control planes" in result.stderr
+
+
+def test_a_failed_rejoin_resets_the_node_so_the_next_run_retries(tmp_path):
+    result = rejoin(tmp_path, join_body="echo 'error execution phase control-plane-join' >&2; exit 1")
+    assert result.returncode != 0
+    assert "failed; the node was reset" in result.stderr
+    assert "kubeadm reset" in (tmp_path / "calls.log").read_text()
+
+
+def test_the_placeholder_is_the_one_the_program_renders():
+    from components import kubeadm_config
+
+    library = (ROOT_DIR / "scripts" / "lib" / "rejoin-control-plane.sh").read_text()
+    assert f"readonly REJOIN_TOKEN_PLACEHOLDER={kubeadm_config.REJOIN_TOKEN_PLACEHOLDER}\n" in library

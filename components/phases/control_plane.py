@@ -9,7 +9,7 @@ import pulumi
 from pulumi_command import remote
 
 from components import delete_hooks, hardening, kubeadm_config, versions
-from components.facts import API_SERVER_PORT, ETCD_LOCAL_ENDPOINT, LOGIN_USER
+from components.facts import API_SERVER_PORT, ETCD_CLIENT_PORT, ETCD_LOCAL_ENDPOINT, LOGIN_USER
 from components.nodes import NodeInfo
 from components.phases import workers
 from components.phases.backups import BackupSchedule
@@ -36,13 +36,21 @@ def kubeadm_init(
     endpoint: pulumi.Input[str],
     cert_sans: Sequence[pulumi.Input[str]],
     after: Sequence[pulumi.Resource],
-    behind_load_balancer: bool = False,
+    other_control_planes: Sequence[NodeInfo] = (),
 ) -> remote.Command:
     """kubeadm init finds the stack's keys in its PKI directory; they arrive on stdin. A new control plane
-    restores etcd from the newest snapshot first, if there is one. Its output is the cluster's identity
-    (`cluster_id`)."""
+    restores etcd from the newest snapshot first, if there is one; with `other_control_planes` (behind
+    load balancers) a new machine whose others answer joins them instead. Its output is the cluster's
+    identity (`cluster_id`)."""
+    behind_load_balancer = bool(other_control_planes)
     script = pulumi.Output.all(
-        node.private_ip, pulumi.Output.all(*cert_sans), endpoint, backups.bucket, node.provider_id
+        node.private_ip,
+        pulumi.Output.all(*cert_sans),
+        endpoint,
+        backups.bucket,
+        node.provider_id,
+        credentials.discovery_hash,
+        pulumi.Output.all(*(other.private_ip for other in other_control_planes)),
     ).apply(
         lambda args: render(
             "bootstrap/kubeadm-init.sh",
@@ -75,6 +83,22 @@ def kubeadm_init(
             HARDENING_FLAGS=" ".join(name for name, _ in hardening.API_SERVER_ARGS),
             INIT_TOKEN_DESCRIPTION=kubeadm_config.INIT_TOKEN_DESCRIPTION,
             SHARED_ENDPOINT=f"{args[2]}:{API_SERVER_PORT}" if behind_load_balancer else "none",
+            OTHER_CONTROL_PLANE_IPS=" ".join(args[6]) or "none",
+            ETCD_CLIENT_PORT=ETCD_CLIENT_PORT,
+            REJOIN_CONFIG=(
+                kubeadm_config.join_configuration(
+                    node_name=node.name,
+                    node_ip=args[0],
+                    api_endpoint=f"{args[2]}:{API_SERVER_PORT}",
+                    token=kubeadm_config.REJOIN_TOKEN_PLACEHOLDER,
+                    ca_cert_hash=args[5],
+                    provider_id=args[4] if aws_integration else None,
+                    control_plane=True,
+                )
+                if behind_load_balancer
+                else "none"
+            ),
+            REJOIN_TOKEN_DESCRIPTION=workers.join_token_description(node.name),
         )
     )
     return run.run(

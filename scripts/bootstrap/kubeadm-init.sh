@@ -8,6 +8,8 @@
 # running a cluster of the stack's CA is left as it is (a changed pod or service range is refused;
 # a new minor is the upgrade step's); a node of another CA is refused; leftovers of a failed attempt are
 # reset first. A failed kubeadm init resets the node before failing, so the next pulumi up retries.
+# A first control plane replaced in a highly available cluster joins the other control planes instead
+# (lib/rejoin-control-plane.sh).
 #
 # The API server is hardened (Secrets encrypted with the stack's keys, an audit log, Pod Security
 # Admission): a new cluster starts so, and a live one built without it is brought there in place (the
@@ -43,8 +45,12 @@ set -euo pipefail
 : "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
 : "${CRI_SOCKET:?socket of containerd, for crictl}"
 : "${SHARED_ENDPOINT:?host:port of the load balancers other control planes answer behind, or none}"
+: "${OTHER_CONTROL_PLANE_IPS:?private addresses of the other control planes, space-separated, or none}"
+: "${ETCD_CLIENT_PORT:?client port of etcd}"
+: "${REJOIN_CONFIG:?JoinConfiguration to join the other control planes with, its token a placeholder}"
+: "${REJOIN_TOKEN_DESCRIPTION:?description of the token a replaced first control plane joins with}"
 
-readonly STATE_DIR=/etc/kubeadm-aws
+readonly STATE_DIR="${STATE_DIR:-/etc/kubeadm-aws}"
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/init.log}"
 readonly API_READY_TIMEOUT_SECONDS=300
@@ -63,6 +69,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-snapshot.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-members.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/rejoin-control-plane.sh"
 
 # fresh, ours (a cluster of the stack's CA), foreign (another CA) or leftovers (a failed attempt).
 # NODE_ROOT, empty on a node, lets a test point the look for manifests at a folder of its own.
@@ -256,18 +264,6 @@ harden_live_api_server() {
   wait_for_new_api_server "$before"
 }
 
-# A new first control plane of a highly available cluster whose other control planes still answer would
-# start a second etcd beside theirs (from a snapshot, or empty): refused.
-refuse_when_other_control_planes_answer() {
-  [[ "$SHARED_ENDPOINT" != none ]] || return 0
-  if curl --silent --insecure --fail --max-time 5 --output /dev/null "https://$SHARED_ENDPOINT/readyz"; then
-    echo "other control planes of this cluster answer at $SHARED_ENDPOINT; $NODE_NAME would start a second" \
-      "cluster beside them. Replacing the first control plane of a highly available cluster is not supported:" \
-      "give it back its machine, or rebuild the cluster from an etcd snapshot as a new stack." >&2
-    return 1
-  fi
-}
-
 give_kubectl_to() {
   local user="$1" home
   home=$(getent passwd "$user" | cut -d: -f6)
@@ -297,18 +293,20 @@ main() {
       return 1
       ;;
     leftovers)
-      refuse_when_other_control_planes_answer
       echo "$NODE_NAME holds leftovers of a failed kubeadm init; resetting it first" >&2
       reset_node
       ;&
     fresh)
-      refuse_when_other_control_planes_answer
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
       write_api_server_policies >/dev/null
-      write_config "$CONFIG_FILE"
-      restore_newest_snapshot
-      run_kubeadm_init "$restored"
-      KUBECONFIG="$ADMIN_KUBECONFIG" delete_bootstrap_tokens_described "$INIT_TOKEN_DESCRIPTION"
+      if other_control_planes_answer; then
+        rejoin_other_control_planes "$keys_dir/rejoin"
+      else
+        write_config "$CONFIG_FILE"
+        restore_newest_snapshot
+        run_kubeadm_init "$restored"
+        KUBECONFIG="$ADMIN_KUBECONFIG" delete_bootstrap_tokens_described "$INIT_TOKEN_DESCRIPTION"
+      fi
       ;;
   esac
   give_kubectl_to "$LOGIN_USER"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Replaces one resource of the stack by name, with pulumi up --replace: a remote step (it runs again,
 # and the steps after it too) or a node (a new instance with the current image and user data; its
-# steps follow it). Before the control plane is replaced, a fresh etcd snapshot is taken if it still
-# answers, since the new one restores the newest snapshot.
+# steps follow it). Before a single control plane is replaced, a fresh etcd snapshot is taken if it
+# still answers, since the new one restores the newest snapshot; a first control plane among others
+# joins them instead.
 # Usage: replace.sh STACK step|node NAME   (NAME as pulumi up shows it, e.g. kubeadm-lab-worker-1)
 set -euo pipefail
 
@@ -63,13 +64,10 @@ main() {
     return 1
   fi
   if [[ "$kind" == node && "$name" == "$(control_plane_of "$stack")" ]]; then
-    if [[ "$(control_plane_count "$stack")" != 1 ]]; then
-      echo "$name is the first control plane of a highly available cluster: replacing it is not supported yet" \
-        "(its init would start a second etcd beside the others). Replace another control plane, or rebuild" \
-        "the cluster from an etcd snapshot as a new stack." >&2
-      return 1
+    # With other control planes, the new machine joins them; alone, it restores the newest snapshot.
+    if [[ "$(control_plane_count "$stack")" == 1 ]]; then
+      snapshot_before_replacing "$stack"
     fi
-    snapshot_before_replacing "$stack"
   fi
   pulumi up --stack "$stack" --replace "$urn"
 }
