@@ -71,6 +71,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-members.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/rejoin-control-plane.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubectl-access.sh"
 
 # fresh, ours (a cluster of the stack's CA), foreign (another CA) or leftovers (a failed attempt).
 # NODE_ROOT, empty on a node, lets a test point the look for manifests at a folder of its own.
@@ -262,13 +263,6 @@ harden_live_api_server() {
     return 0
   fi
   wait_for_new_api_server "$before"
-}
-
-give_kubectl_to() {
-  local user="$1" home
-  home=$(getent passwd "$user" | cut -d: -f6)
-  install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
-  install -m 0600 -o "$user" -g "$user" "$ADMIN_KUBECONFIG" "$home/.kube/config"
 }
 
 print_cluster_id() {

@@ -36,6 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/join.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubectl-access.sh"
 
 # The JoinConfiguration leaves the bundle, so that only keys are installed into the PKI directory.
 take_join_config() {
@@ -58,13 +59,6 @@ refresh_api_server_files() {
     restart_api_server
     echo "restarted the API server of $NODE_NAME for its new policies"
   fi
-}
-
-give_kubectl_to() {
-  local user="$1" home
-  home=$(getent passwd "$user" | cut -d: -f6)
-  install -d -m 0700 -o "$user" -g "$user" "$home/.kube"
-  install -m 0600 -o "$user" -g "$user" "$ADMIN_KUBECONFIG" "$home/.kube/config"
 }
 
 main() {
