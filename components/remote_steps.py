@@ -18,7 +18,7 @@ from components import delete_hooks
 from components.connection import ssh_to
 from components.delete_hooks import DeleteHook
 from components.nodes import NodeInfo
-from components.script_rendering import as_root
+from components.script_rendering import as_root, render
 
 DELETE_TIMEOUT = "10m"
 
@@ -35,6 +35,17 @@ class Step:
     secret_output: bool = False
     booting_node: bool = False  # the node's first step, or one that may find it starting: dial until it answers
     timeout: str = "15m"
+
+
+def render_following(
+    name: str, node: NodeInfo, cluster_id: pulumi.Input[str], **variables: object
+) -> pulumi.Output[str]:
+    """Script `name` rendered with `node`'s instance id and the cluster's identity (NODE_INSTANCE_ID,
+    CLUSTER_ID): a new machine or a cluster built anew changes the script, so the step runs again in
+    place, without the replacement that would run its delete hook first."""
+    return pulumi.Output.all(node.instance.id, cluster_id).apply(
+        lambda ids: render(name, NODE_INSTANCE_ID=ids[0], CLUSTER_ID=ids[1], **variables)
+    )
 
 
 class StepRunner:

@@ -15,7 +15,7 @@ from components.phases import workers
 from components.phases.backups import BackupSchedule
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials, pki_bundle
-from components.remote_steps import Step, StepRunner
+from components.remote_steps import Step, StepRunner, render_following
 from components.script_rendering import render
 
 JOIN_CONFIG_ENTRY = "kubeadm-join.yaml"  # the JoinConfiguration's name in a joining control plane's key bundle
@@ -217,17 +217,15 @@ def join_control_plane(
         Step(
             f"{node.name}-join",
             node,
-            pulumi.Output.all(node.instance.id, cluster_id).apply(
-                lambda ids: render(
-                    "bootstrap/kubeadm-join-control-plane.sh",
-                    NODE_NAME=node.name,
-                    ATTEMPTS=workers.JOIN_ATTEMPTS,
-                    LOGIN_USER=LOGIN_USER,
-                    AUDIT_POLICY=hardening.audit_policy(),
-                    ADMISSION_CONFIG=hardening.admission_configuration(pod_security),
-                    NODE_INSTANCE_ID=ids[0],
-                    CLUSTER_ID=ids[1],
-                )
+            render_following(
+                "bootstrap/kubeadm-join-control-plane.sh",
+                node,
+                cluster_id,
+                NODE_NAME=node.name,
+                ATTEMPTS=workers.JOIN_ATTEMPTS,
+                LOGIN_USER=LOGIN_USER,
+                AUDIT_POLICY=hardening.audit_policy(),
+                ADMISSION_CONFIG=hardening.admission_configuration(pod_security),
             ),
             stdin=stdin,
             secret_output=True,

@@ -10,7 +10,7 @@ from pulumi_command import remote
 
 from components.facts import KUBELET_SERVING_UNIT, NODE_PREP_DIR
 from components.nodes import NodeInfo
-from components.remote_steps import Step, StepRunner
+from components.remote_steps import Step, StepRunner, render_following
 from components.script_rendering import render
 
 SERVING_CERTIFICATE_TIMEOUT_SECONDS = 300
@@ -38,13 +38,11 @@ def serving_certificate(
     run: StepRunner, node: NodeInfo, *, cluster_id: pulumi.Input[str], after: Sequence[pulumi.Resource]
 ) -> remote.Command:
     """Runs again for a new machine or a cluster built anew."""
-    script = pulumi.Output.all(node.instance.id, cluster_id).apply(
-        lambda ids: render(
-            "bootstrap/kubelet-serving-certificate.sh",
-            NODE_NAME=node.name,
-            TIMEOUT_SECONDS=SERVING_CERTIFICATE_TIMEOUT_SECONDS,
-            NODE_INSTANCE_ID=ids[0],
-            CLUSTER_ID=ids[1],
-        )
+    script = render_following(
+        "bootstrap/kubelet-serving-certificate.sh",
+        node,
+        cluster_id,
+        NODE_NAME=node.name,
+        TIMEOUT_SECONDS=SERVING_CERTIFICATE_TIMEOUT_SECONDS,
     )
     return run.run(Step(f"{node.name}-serving-certificate", node, script, after=after))

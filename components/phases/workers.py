@@ -14,7 +14,7 @@ from components.facts import API_SERVER_PORT, CONTROL_PLANE, ETCD_LOCAL_ENDPOINT
 from components.nodes import NodeInfo
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials
-from components.remote_steps import Step, StepRunner
+from components.remote_steps import Step, StepRunner, render_following
 from components.script_rendering import render
 
 JOIN_TOKEN_TTL = "4h"
@@ -92,20 +92,17 @@ def registered(
     """The first control plane sees the node registered and deletes its join token. Created after the join,
     so deleted before it: on scale-down the first control plane drains and deletes the Node, resets the
     machine if it answers (a control plane's etcd member goes with it), then the instance goes."""
-    identity = pulumi.Output.all(node.instance.id, cluster_id)
     return run.run(
         Step(
             f"{node.name}-registered",
             first,
-            identity.apply(
-                lambda ids: render(
-                    "bootstrap/wait-for-node.sh",
-                    NODE_NAME=node.name,
-                    TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS,
-                    NODE_INSTANCE_ID=ids[0],
-                    CLUSTER_ID=ids[1],
-                    JOIN_TOKEN_DESCRIPTION=join_token_description(node.name),
-                )
+            render_following(
+                "bootstrap/wait-for-node.sh",
+                node,
+                cluster_id,
+                NODE_NAME=node.name,
+                TIMEOUT_SECONDS=NODE_REGISTRATION_TIMEOUT_SECONDS,
+                JOIN_TOKEN_DESCRIPTION=join_token_description(node.name),
             ),
             stdin=ssh_private_key,  # for the delete hook's reset over SSH
             secret_output=True,
@@ -135,14 +132,8 @@ def join(
         Step(
             f"{worker.name}-join",
             worker,
-            pulumi.Output.all(worker.instance.id, cluster_id).apply(
-                lambda ids: render(
-                    "bootstrap/kubeadm-join.sh",
-                    NODE_NAME=worker.name,
-                    ATTEMPTS=JOIN_ATTEMPTS,
-                    NODE_INSTANCE_ID=ids[0],
-                    CLUSTER_ID=ids[1],
-                )
+            render_following(
+                "bootstrap/kubeadm-join.sh", worker, cluster_id, NODE_NAME=worker.name, ATTEMPTS=JOIN_ATTEMPTS
             ),
             stdin=join_configuration(
                 worker, token, endpoint=endpoint, credentials=credentials, aws_integration=aws_integration
