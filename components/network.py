@@ -23,6 +23,11 @@ class NetworkArgs:
     aws_integration: bool = False  # tag the subnets for the cloud controller's load balancers
 
 
+def _suffix(index: int) -> str:
+    """Names the resources of the index-th subnet; the first keeps the names it always had."""
+    return "" if index == 0 else f"-{index + 1}"
+
+
 class Network(pulumi.ComponentResource):
     """The VPC and the public subnets of the cluster.
 
@@ -75,7 +80,7 @@ class Network(pulumi.ComponentResource):
         )
         self.subnet_ids = []
         for index, (zone, cidr) in enumerate(zip(args.availability_zones, args.subnet_cidrs, strict=True)):
-            suffix = "" if index == 0 else f"-{index + 1}"  # the first keeps the name it always had
+            suffix = _suffix(index)
             subnet = aws.ec2.Subnet(
                 f"{name}-public{suffix}",
                 vpc_id=vpc.id,
@@ -99,7 +104,7 @@ class Network(pulumi.ComponentResource):
             return
         ((key, value),) = cloud_tags(args.cluster_name, True, ownership="shared").items()
         for index, subnet_id in enumerate(args.existing_subnet_ids):
-            suffix = "" if index == 0 else f"-{index + 1}"
+            suffix = _suffix(index)
             aws.ec2.Tag(
                 f"{name}-subnet-cluster-tag{suffix}",
                 resource_id=subnet_id,

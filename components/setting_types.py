@@ -127,23 +127,33 @@ class Flag:
         return value == "true"
 
 
+def _string_list(raw: str) -> list[str] | None:
+    """The JSON list of strings the CLI stores for a list setting, or None when the text is not one."""
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    return items if isinstance(items, list) and all(isinstance(item, str) for item in items) else None
+
+
+def _is_aws_id(prefix: str, value: str) -> bool:
+    return re.fullmatch(rf"{prefix}-[0-9a-z]+", value) is not None
+
+
 @dataclass(frozen=True)
 class Ipv4CidrList:
     allowed: str = "a non-empty list of IPv4 CIDRs"
     kind: str = "array"
 
     def parse(self, raw: str) -> tuple[str, ...]:
-        try:
-            items = json.loads(raw)
-        except json.JSONDecodeError:
-            items = None
+        items = _string_list(raw)
         if items == []:
             raise Invalid(
                 "it is not set, and nothing of the cluster is reachable from the internet until it is. Set it to "
                 "your address: pulumi config set --path 'allowedCidrs[0]' "
                 '"$(curl -s https://checkip.amazonaws.com)/32" (make up does this on its first run)'
             )
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        if items is None:
             raise Invalid('expected a non-empty list of IPv4 CIDRs, e.g. ["203.0.113.7/32"]')
         return tuple(str(parse_ipv4_cidr(item)) for item in items)
 
@@ -163,7 +173,7 @@ class OptionalId:
         value = raw.strip()
         if not value:
             return None
-        if not re.fullmatch(rf"{self.prefix}-[0-9a-z]+", value):
+        if not _is_aws_id(self.prefix, value):
             raise Invalid(f"expected {self.allowed}")
         return value
 
@@ -180,14 +190,11 @@ class IdList:
         return f"a list of distinct ids {self.prefix}-…, or empty"
 
     def parse(self, raw: str) -> tuple[str, ...]:
-        try:
-            items = json.loads(raw) if raw.strip() else []
-        except json.JSONDecodeError:
-            items = None
-        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+        items = _string_list(raw) if raw.strip() else []
+        if items is None:
             raise Invalid(f'expected {self.allowed}, e.g. ["{self.prefix}-0abc"]')
         ids = tuple(item.strip() for item in items)
-        bad = [item for item in ids if not re.fullmatch(rf"{self.prefix}-[0-9a-z]+", item)]
+        bad = [item for item in ids if not _is_aws_id(self.prefix, item)]
         if bad or len(set(ids)) != len(ids):
             raise Invalid(f"expected {self.allowed}; {bad[0] if bad else 'an id is repeated'}")
         return ids
