@@ -20,6 +20,8 @@ import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc, settings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _sync_await
 
 from tests.envelope import is_secret, unwrap_secrets
 from tests.mocks import REGION, ClusterMocks
@@ -47,6 +49,9 @@ class Registration:
     secret_inputs: set[str]  # input names the program passed as secrets
     provider: str  # the explicit provider reference, `urn::id`, or ""
     state: dict  # what the mock provider answered
+    id: str = ""
+    custom: bool = True  # a cloud resource (False: a component)
+    wire_state: dict | None = None  # the state as answered, secrets still marked
 
 
 @dataclass
@@ -77,30 +82,52 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
+    def provide(self, request, urn: str, inputs: dict, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
+        """The id and state the engine hands back for a registration: here, what the mocks create."""
+        return self.mocks.new_resource(args)
+
     def RegisterResource(self, request):
-        response = super().RegisterResource(request)
-        if request.type != "pulumi:pulumi:Stack":
-            raw_inputs = json_format.MessageToDict(request.object)
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    inputs=unwrap_secrets(rpc.deserialize_properties(request.object) or {}),
-                    parent=request.parent,
-                    dependencies=set(request.dependencies),
-                    property_dependencies={k: set(v.urns) for k, v in request.propertyDependencies.items()},
-                    deleted_with=request.deletedWith,
-                    delete_before_replace=request.deleteBeforeReplace,
-                    ignore_changes=list(request.ignoreChanges),
-                    retain_on_delete=request.retainOnDelete,
-                    additional_secret_outputs=list(request.additionalSecretOutputs),
-                    custom_timeouts=request.customTimeouts,
-                    secret_inputs={k for k, v in raw_inputs.items() if is_secret(v)},
-                    state=unwrap_secrets(self.resources[response.urn].state),
-                    provider=request.provider,
-                )
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        urn = self.make_urn(request.parent, request.type, request.name)
+        inputs = rpc.deserialize_properties(request.object) or {}
+        args = pulumi_mocks.MockResourceArgs(
+            typ=request.type,
+            name=request.name,
+            inputs=inputs,
+            provider=request.provider,
+            resource_id=request.importId,
+            custom=request.custom or False,
+        )
+        id_, state = self.provide(request, urn, unwrap_secrets(inputs), args)
+        self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
+        response = resource_pb2.RegisterResourceResponse(
+            urn=urn, id=id_, object=_sync_await(rpc.serialize_properties(state, {}))
+        )
+        raw_inputs = json_format.MessageToDict(request.object)
+        self.registrations.append(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                inputs=unwrap_secrets(inputs),
+                parent=request.parent,
+                dependencies=set(request.dependencies),
+                property_dependencies={k: set(v.urns) for k, v in request.propertyDependencies.items()},
+                deleted_with=request.deletedWith,
+                delete_before_replace=request.deleteBeforeReplace,
+                ignore_changes=list(request.ignoreChanges),
+                retain_on_delete=request.retainOnDelete,
+                additional_secret_outputs=list(request.additionalSecretOutputs),
+                custom_timeouts=request.customTimeouts,
+                secret_inputs={k for k, v in raw_inputs.items() if is_secret(v)},
+                state=unwrap_secrets(state),
+                provider=request.provider,
+                id=id_,
+                custom=bool(request.custom),
+                wire_state=state,
             )
+        )
         return response
 
 
@@ -136,10 +163,13 @@ def run_program(
     program: Path = ROOT / "__main__.py",
     project: str = PROJECT,
     mocks: pulumi.runtime.Mocks | None = None,
+    monitor: RecordingMonitor | None = None,
 ) -> ProgramRun:
-    """Runs `program` as project `project` under the mock engine (by default: this stack, AWS mocks)."""
-    mocks = mocks or ClusterMocks()
-    monitor = RecordingMonitor(mocks)
+    """Runs `program` as project `project` under the mock engine (by default: this stack, AWS mocks;
+    `monitor` decides what the engine answers for each registration, tests/engine.py's for a later run)."""
+    if monitor is None:
+        monitor = RecordingMonitor(mocks or ClusterMocks())
+    mocks = monitor.mocks
     handler = _ListHandler()
     logger = logging.getLogger(f"pulumi-mock-{id(handler)}")
     logger.addHandler(handler)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
+from dataclasses import dataclass, field, replace
 
 import pulumi
 from cryptography import x509
@@ -61,9 +62,49 @@ EXISTING_VPCS = {"vpc-0existing": ("172.31.0.0/16", True), "vpc-0nodns": ("10.1.
 EXISTING_SUBNETS = {
     "subnet-0public": ("vpc-0existing", f"{REGION}b"),
     "subnet-0public2": ("vpc-0existing", f"{REGION}c"),
+    "subnet-0publicb2": ("vpc-0existing", f"{REGION}b"),
     "subnet-0elsewhere": ("vpc-0other", f"{REGION}a"),
     "subnet-0nodns": ("vpc-0nodns", f"{REGION}a"),
 }
+
+
+@dataclass
+class CloudInstance:
+    """An instance as DescribeInstances reports it."""
+
+    name: str  # its Name tag
+    id: str
+    state: str = "running"  # pending, running, stopping, stopped or terminated
+    spot: bool = False  # instance-lifecycle "spot"
+    public_ip: str = ""  # "" while stopped: a started instance gets a new one
+    cluster: str = "kubeadm-lab"  # its Cluster tag
+
+
+@dataclass
+class CloudSubnet:
+    """A subnet as DescribeSubnets reports it."""
+
+    id: str
+    cidr: str
+    zone: str
+    vpc_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Cloud:
+    """What AWS holds for the cluster beyond the program's own registrations, as its describe calls answer:
+    the instances (with their power state and market) and the subnets. Empty before the first `pulumi up`;
+    tests/engine.py keeps it in step with each operation."""
+
+    instances: dict[str, CloudInstance] = field(default_factory=dict)  # by id
+    subnets: dict[str, CloudSubnet] = field(default_factory=dict)  # by id
+    # Opted-in Local Zones, which DescribeInstanceTypeOfferings lists beside the region's own zones.
+    local_zones: tuple[str, ...] = ()
+
+    @classmethod
+    def running(cls, names) -> Cloud:
+        return cls({f"{name}-id": CloudInstance(name, f"{name}-id") for name in names})
 
 
 class ClusterMocks(pulumi.runtime.Mocks):
@@ -73,12 +114,14 @@ class ClusterMocks(pulumi.runtime.Mocks):
         prices: dict | None = None,
         built_before_host_keys: frozenset[str] = frozenset(),
         live_instances: frozenset[str] = frozenset(),
+        cloud: Cloud | None = None,
     ) -> None:
         """`missing_images`: Canonical AMI name patterns this region has no image for. `prices`: what the
         Price List answers, by instance type or "gp3 per GB-month" (USD). `built_before_host_keys`: instances
-        whose state comes from before nodes got their host keys from the stack."""
+        whose state comes from before nodes got their host keys from the stack. `cloud`: what AWS already
+        holds (`live_instances`: the names of instances it runs, a shorthand)."""
         self.missing_images = missing_images
-        self.live_instances = live_instances  # names of the cluster's instances AWS already runs
+        self.cloud = cloud if cloud is not None else Cloud.running(live_instances)
         self.built_before_host_keys = built_before_host_keys
         self.prices = PRICES if prices is None else prices
         self.invokes: list[tuple[str, dict]] = []
@@ -101,13 +144,43 @@ class ClusterMocks(pulumi.runtime.Mocks):
 
     # --- resources -------------------------------------------------------------------------------
     def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        return self.create(args, f"{args.name}-id")
+
+    def create(self, args: pulumi.runtime.MockResourceArgs, resource_id: str):
+        """A new resource with this id: its state, and what it leaves in AWS."""
         self._counter += 1
         args.inputs = unwrap_secrets(args.inputs)
         state = dict(args.inputs)
         handler = getattr(self, "_" + args.typ.replace(":", "_").replace("/", "_").replace("-", "_"), None)
         if handler:
             state.update(handler(args.name, args.inputs))
-        return f"{args.name}-id", state
+        self.applied(args.typ, resource_id, unwrap_secrets(state))
+        return resource_id, state
+
+    def applied(self, type_: str, resource_id: str, state: dict) -> None:
+        """What a create or an update of `type_` leaves in AWS: an instance runs (a Spot one if asked), a
+        power state stops or starts its instance, a subnet is there to be described."""
+        cloud = self.cloud
+        if type_ == "aws:ec2/instance:Instance":
+            market = (state.get("instanceMarketOptions") or {}).get("marketType")
+            cluster = (state.get("tags") or {}).get("Cluster", "kubeadm-lab")
+            cloud.instances[resource_id] = CloudInstance(
+                state["tags"]["Name"], resource_id, spot=market == "spot", public_ip=state["publicIp"], cluster=cluster
+            )
+        elif type_ == "aws:ec2transitgateway/instanceState:InstanceState":
+            instance = cloud.instances.get(state["instanceId"])
+            if instance is not None and instance.state != state["state"]:
+                self._counter += 1  # a started instance gets a new public address; a stopped one has none
+                address = f"198.18.0.{self._counter % 250 + 2}" if state["state"] == "running" else ""
+                cloud.instances[instance.id] = replace(instance, state=state["state"], public_ip=address)
+        elif type_ == "aws:ec2/subnet:Subnet":
+            cloud.subnets[resource_id] = CloudSubnet(
+                resource_id,
+                state["cidrBlock"],
+                state["availabilityZone"],
+                state["vpcId"],
+                dict(state.get("tags") or {}),
+            )
 
     def _aws_ec2_instance_Instance(self, name, inputs):
         octet = self._counter % 250 + 2
@@ -219,8 +292,17 @@ class ClusterMocks(pulumi.runtime.Mocks):
         self.invokes.append((args.token, dict(args.args)))
         self.invoke_providers.append((args.token, args.provider))
         if args.token == "aws:ec2/getInstances:getInstances":
-            names = next(f["values"] for f in args.args["filters"] if f["name"] == "tag:Name")
-            return {"ids": [f"{name}-id" for name in names if name in self.live_instances]}
+            return {"ids": [i.id for i in self._instances(args.args)]}
+        if args.token == "aws:ec2/getInstance:getInstance":
+            instance = self.cloud.instances.get(args.args["instanceId"])
+            if instance is None or instance.state == "terminated":
+                raise Exception(f"reading EC2 Instance ({args.args['instanceId']}): couldn't find resource")
+            return {"id": instance.id, "instanceState": instance.state, "publicIp": instance.public_ip,
+                    "tags": {"Name": instance.name}, "instanceLifecycle": "spot" if instance.spot else ""}  # fmt: skip
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            zone_types = {f["name"]: f["values"] for f in args.args.get("filters", [])}.get("zone-type")
+            zones = [*ZONES, *(() if zone_types == ["availability-zone"] else self.cloud.local_zones)]
+            return {"names": zones, "zoneIds": [f"aps1-az{i}" for i, _ in enumerate(zones, 1)]}
         if args.token == "aws:index/getRegion:getRegion":
             return {"id": REGION, "name": REGION, "region": REGION, "endpoint": f"ec2.{REGION}.amazonaws.com"}
         if args.token == "aws:ec2/getInstanceType:getInstanceType":
@@ -237,7 +319,8 @@ class ClusterMocks(pulumi.runtime.Mocks):
             }
         if args.token == "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings":
             wanted = args.args["filters"][0]["values"]
-            pairs = [(z, t) for t in wanted if t in INSTANCE_TYPES for z in ZONES if z not in NOT_OFFERED.get(t, set())]
+            zones = (*ZONES, *self.cloud.local_zones)  # AWS lists opted-in Local Zones as availability-zone too
+            pairs = [(z, t) for t in wanted if t in INSTANCE_TYPES for z in zones if z not in NOT_OFFERED.get(t, set())]
             return {"locations": [z for z, _ in pairs], "instanceTypes": [t for _, t in pairs], "locationTypes": []}
         if args.token == "aws:ec2/getAmi:getAmi":
             name_filter = next(f for f in args.args["filters"] if f["name"] == "name")["values"][0]
@@ -256,8 +339,10 @@ class ClusterMocks(pulumi.runtime.Mocks):
             wanted = args.args["filters"][0]["values"]
             return {"ids": [v for v in wanted if v in EXISTING_VPCS]}
         if args.token == "aws:ec2/getSubnets:getSubnets":
-            wanted = args.args["filters"][0]["values"]
-            return {"ids": [s for s in wanted if s in EXISTING_SUBNETS]}
+            filters = {f["name"]: f["values"] for f in args.args["filters"]}
+            if "subnet-id" in filters:
+                return {"ids": [s for s in filters["subnet-id"] if s in EXISTING_SUBNETS or s in self.cloud.subnets]}
+            return {"ids": [s.id for s in self.cloud.subnets.values() if _tags_match(s.tags, filters)]}
         if args.token == "aws:ec2/getVpc:getVpc":
             vpc_id = args.args["id"]
             if vpc_id not in EXISTING_VPCS:
@@ -266,11 +351,32 @@ class ClusterMocks(pulumi.runtime.Mocks):
             return {"id": vpc_id, "cidrBlock": cidr, "enableDnsSupport": dns, "enableDnsHostnames": dns}
         if args.token == "aws:ec2/getSubnet:getSubnet":
             subnet_id = args.args["id"]
+            if subnet := self.cloud.subnets.get(subnet_id):
+                return {"id": subnet_id, "vpcId": subnet.vpc_id, "availabilityZone": subnet.zone,
+                        "cidrBlock": subnet.cidr, "tags": subnet.tags}  # fmt: skip
             if subnet_id not in EXISTING_SUBNETS:
                 raise Exception(f"no matching EC2 Subnet found ({subnet_id})")
             vpc_id, zone = EXISTING_SUBNETS[subnet_id]
             return {"id": subnet_id, "vpcId": vpc_id, "availabilityZone": zone}
         raise NotImplementedError(f"no mock for invoke {args.token}")
+
+    def _instances(self, args: dict) -> list[CloudInstance]:
+        """DescribeInstances with the filters the program uses: tags, instance-lifecycle, and the states."""
+        filters = {f["name"]: f["values"] for f in args.get("filters", [])}
+        states = args.get("instanceStateNames") or ["pending", "running", "shutting-down", "stopping", "stopped"]
+        lifecycle = filters.pop("instance-lifecycle", None)
+        return [
+            instance
+            for instance in self.cloud.instances.values()
+            if instance.state in states
+            and _tags_match({"Name": instance.name, "Cluster": instance.cluster}, filters)
+            and (lifecycle is None or ("spot" if instance.spot else "") in lifecycle)
+        ]
+
+
+def _tags_match(tags: dict[str, str], filters: dict[str, list[str]]) -> bool:
+    """Whether `tags` satisfy every `tag:<key>` filter (the others are not about tags)."""
+    return all(tags.get(name[4:]) in values for name, values in filters.items() if name.startswith("tag:"))
 
 
 def _load_key(pem: str):
