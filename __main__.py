@@ -132,6 +132,7 @@ bootstrap = KubeadmBootstrap(
         smoke_test=cfg.smoke_test,
         paused=cfg.paused,
         power=power.states,
+        destroy_needs=[network, security_group, roles, nodes, power, *([load_balancers] if load_balancers else [])],
     ),
 )
 

@@ -50,6 +50,10 @@ class KubeadmBootstrapArgs:
     power: Sequence[pulumi.Resource] = ()  # the instances' power states (components/power.py)
     other_control_planes: Sequence[NodeInfo] = ()  # they join the first, one at a time
     load_balancers: ApiLoadBalancers | None = None  # the endpoint, with other control planes
+    # What the destroy-time step uses from AWS (the network and its routes, the security groups and
+    # their rules, the roles and their policies, the instances, the load balancers): Pulumi deletes them
+    # only after that step has run (components given here stand for all their children).
+    destroy_needs: Sequence[pulumi.Resource] = ()
 
 
 class KubeadmBootstrap(pulumi.ComponentResource):
@@ -198,7 +202,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 run, control_plane, cluster_name=args.cluster_name, nodes=all_nodes, after=[self.ready, *args.power]
             )
         if args.aws_integration:
-            addons.remove_aws_resources_at_destroy(run, control_plane, after=[self.ready])
+            addons.remove_aws_resources_at_destroy(run, control_plane, after=[self.ready, *args.destroy_needs])
         self.api_server_endpoint = pulumi.Output.concat("https://", public_host, f":{API_SERVER_PORT}")
         kubeconfig = args.credentials.kubeconfig(args.cluster_name, self.api_server_endpoint)
         self.kubeconfig = pulumi.Output.all(proven.id, kubeconfig).apply(lambda values: values[1])

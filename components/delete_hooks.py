@@ -68,10 +68,14 @@ def restore_control_plane_taint(node_name: str, cluster_id: pulumi.Input[str]) -
     return DeleteHook(script)
 
 
-def remove_aws_resources() -> DeleteHook:
-    """On the control plane: the cluster's LoadBalancer Services and PersistentVolumeClaims, and a wait
-    until AWS has removed their load balancers and volumes."""
-    return DeleteHook(render("bootstrap/remove-aws-resources.sh", MODE="remove"), at_destroy=True)
+def remove_aws_resources(api_server: pulumi.Input[str]) -> DeleteHook:
+    """On the control plane, through its own API server (`https://<private address>:6443`): the
+    cluster's LoadBalancer Services and PersistentVolumeClaims, and a wait until AWS has removed their
+    load balancers and volumes."""
+    script = pulumi.Output.from_input(api_server).apply(
+        lambda server: render("bootstrap/remove-aws-resources.sh", MODE="remove", API_SERVER=server)
+    )
+    return DeleteHook(script, at_destroy=True)
 
 
 def options(hook: DeleteHook | None, cluster_lifetime: pulumi.Resource) -> dict:

@@ -25,6 +25,10 @@ state = Path(os.environ["KUBE_STATE"])
 args = sys.argv[1:]
 with open(state / "calls.log", "a") as log:
     log.write("kubectl " + " ".join(args) + "\n")
+if os.path.isfile(os.environ.get("KUBECONFIG", "")):  # which API server the call was for
+    with open(state / "servers.log", "a") as log:
+        lines = [line.strip() for line in open(os.environ["KUBECONFIG"])]
+        log.writelines(line + "\n" for line in lines if line.startswith("server:"))
 config = json.loads((state / "config.json").read_text())
 KINDS = {"service": "services", "persistentvolumeclaim": "persistentvolumeclaims", "pod": "pods",
          "persistentvolume": "persistentvolumes", "node": "nodes", "namespace": "namespaces",
@@ -133,6 +137,11 @@ class FakeCluster:
         log = self.state / "calls.log"
         lines = log.read_text().splitlines() if log.exists() else []
         return [line for line in lines if line.startswith(starting)]
+
+    def servers(self) -> list[str]:
+        """The `server:` of the kubeconfig each call was made with ($KUBECONFIG), in order."""
+        log = self.state / "servers.log"
+        return log.read_text().splitlines() if log.exists() else []
 
     def names(self, kind: str) -> list[str]:
         return [o["metadata"]["name"] for o in json.loads((self.state / f"{kind}.json").read_text())]

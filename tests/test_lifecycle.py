@@ -10,6 +10,7 @@ import pytest
 
 from tests import engine
 from tests.harness import stack_config
+from tests.remote import script_of, variable
 
 CP = "kubeadm-lab-control-plane"
 CLEANUP = f"{CP}-aws-cleanup"
@@ -84,3 +85,44 @@ def test_a_second_up_with_nothing_changed_changes_nothing(overrides, refresh):
     again = engine.up(config(**overrides), first.stack, refresh=refresh)
     assert again.changes == {} and again.hooks == []
     assert again.run.outputs == first.run.outputs
+
+
+# --- destroy ------------------------------------------------------------------------------------------
+
+# What no destroy-time step needs: the etcd snapshot bucket and its settings, the EC2 key pair (the
+# nodes keep the key they booted with) and the Price List's provider.
+NOT_NEEDED_AT_DESTROY = ("aws:s3/", "aws:ec2/keyPair:")
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_destroy_removes_nothing_the_aws_cleanup_needs_before_it_has_run(name):
+    teardown = engine.destroy(built(name).stack)
+    # The node-removal hooks are skipped (deleted with the control plane): only the cleanup reaches a node.
+    assert teardown.hooks == [CLEANUP]
+    cleanup = teardown.wave_of(CLEANUP)
+    deleted_by_then = [
+        f"{r.type.split(':')[1]} {r.name}"
+        for wave in teardown.waves[: cleanup + 1]
+        for r in wave
+        if r.type.startswith("aws:") and not r.type.startswith(NOT_NEEDED_AT_DESTROY)
+    ]
+    assert deleted_by_then == [], "deleted before or while the cleanup runs"
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_the_cleanup_talks_to_its_own_api_server_not_to_the_load_balancer(name):
+    update = built(name)
+    cleanup = update.run.named(CLEANUP)
+    private_ip = update.run.outputs["controlPlanePrivateIp"]
+    for phase in ("create", "delete"):
+        assert variable(script_of(cleanup.inputs[phase]), "API_SERVER") == f"https://{private_ip}:6443"
+
+
+def test_a_destroy_interrupted_after_the_cleanup_runs_again_without_it():
+    stack = built("three control planes").stack
+    teardown = engine.destroy(stack)
+    cleanup = teardown.wave_of(CLEANUP)
+    done = {r.urn for wave in teardown.waves[: cleanup + 1] for r in wave}
+    left = engine.Stack({u: r for u, r in stack.resources.items() if u not in done}, stack.cloud, stack.config)
+    again = engine.destroy(left)
+    assert again.hooks == [] and sum(map(len, again.waves)) == len(left.resources)

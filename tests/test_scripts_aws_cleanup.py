@@ -50,10 +50,42 @@ CLUSTER = {
 }
 
 
+# admin.conf of an HA cluster: its endpoint is the internal load balancer, which destroy may be removing.
+ADMIN_CONF = """apiVersion: v1
+kind: Config
+clusters:
+- cluster:
+    certificate-authority-data: Q0E=
+    server: https://internal-api-0123.elb.ap-south-1.amazonaws.com:6443
+  name: lab
+"""
+OWN_API_SERVER = "https://10.0.0.5:6443"
+
+
+def cleanup_script(tmp_path: Path, mode: str) -> str:
+    admin = tmp_path / "admin.conf"
+    admin.write_text(ADMIN_CONF)
+    admin.chmod(0o600)
+    return render(
+        "bootstrap/remove-aws-resources.sh", MODE=mode, API_SERVER=OWN_API_SERVER, ADMIN_KUBECONFIG=str(admin)
+    )
+
+
 def run_cleanup(tmp_path: Path, mode: str = "remove", answers=(), slow=(), **env) -> tuple:
     cluster = FakeCluster(tmp_path, CLUSTER, answers, slow)
-    script = render("bootstrap/remove-aws-resources.sh", MODE=mode)
-    return cluster.run(script, POLL_SECONDS="0", **env), cluster
+    return cluster.run(cleanup_script(tmp_path, mode), POLL_SECONDS="0", **env), cluster
+
+
+def test_every_call_goes_to_the_nodes_own_api_server_not_to_the_clusters_endpoint(tmp_path):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result, cluster = run_cleanup(tmp_path, TMPDIR=str(scratch))
+    assert result.returncode == 0, result.stderr
+    assert cluster.servers() and set(cluster.servers()) == {f"server: {OWN_API_SERVER}"}
+    assert len(cluster.servers()) == len(cluster.calls())
+    # The copy it made of admin.conf (the admin's key) is gone, and admin.conf is as it was.
+    assert list(scratch.iterdir()) == []
+    assert (tmp_path / "admin.conf").read_text() == ADMIN_CONF
 
 
 def test_load_balancers_and_claims_go_and_the_cluster_waits_until_aws_removed_them(tmp_path):
@@ -98,7 +130,7 @@ def test_an_api_server_that_does_not_answer_is_reported_and_not_waited_for(tmp_p
 def test_a_second_run_finds_nothing_to_delete(tmp_path):
     result, cluster = run_cleanup(tmp_path)
     assert result.returncode == 0
-    again = cluster.run(render("bootstrap/remove-aws-resources.sh", MODE="remove"), POLL_SECONDS="0")
+    again = cluster.run(cleanup_script(tmp_path, "remove"), POLL_SECONDS="0")
     assert again.returncode == 0, again.stderr
     assert cluster.calls("kubectl delete") == []
 

@@ -11,6 +11,7 @@ import yaml
 from pulumi_command import remote
 
 from components import delete_hooks, versions
+from components.facts import API_SERVER_PORT
 from components.nodes import NodeInfo
 from components.remote_steps import Step, StepRunner
 from components.script_rendering import render
@@ -169,15 +170,19 @@ def install_aws_addons(
 def remove_aws_resources_at_destroy(
     run: StepRunner, node: NodeInfo, *, after: Sequence[pulumi.Resource]
 ) -> remote.Command:
-    """A step that does nothing when created; at `pulumi destroy` it is deleted before what it waits for
-    (the add-ons, every node's steps, the instances), and its delete removes the cluster's load
-    balancers and volumes from AWS first. It has no triggers: a replaced control plane updates it."""
+    """A step that does nothing when created; at `pulumi destroy` it is deleted before what it waits for,
+    and its delete removes the cluster's load balancers and volumes from AWS first. `after` must hold
+    everything that delete needs: Pulumi deletes a resource only once all that depend on it are gone,
+    and everything else at once. It has no triggers: a replaced control plane updates it."""
+    api_server = pulumi.Output.concat("https://", node.private_ip, f":{API_SERVER_PORT}")
     return run.run(
         Step(
             f"{node.name}-aws-cleanup",
             node,
-            render("bootstrap/remove-aws-resources.sh", MODE="announce"),
+            api_server.apply(
+                lambda server: render("bootstrap/remove-aws-resources.sh", MODE="announce", API_SERVER=server)
+            ),
             after=after,
-            delete=delete_hooks.remove_aws_resources(),
+            delete=delete_hooks.remove_aws_resources(api_server),
         )
     )

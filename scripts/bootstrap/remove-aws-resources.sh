@@ -5,17 +5,26 @@
 # has deleted its load balancer, and an EBS PersistentVolume until the CSI driver has deleted its
 # volume, so gone from the API means gone from AWS. The controllers delete only what they created for
 # this cluster; volumes whose reclaim policy is Retain are kept, and named.
+# It talks to this node's own API server at its private address: admin.conf names the cluster's
+# endpoint, with several control planes the internal load balancer, which must not be needed at destroy.
 # MODE=announce (when the step is created) only says what the step will do.
 set -euo pipefail
 
 : "${MODE:?announce or remove}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${API_SERVER:?this control plane own API server, https://private-address:6443}"
 
 readonly WAIT_SECONDS="${WAIT_SECONDS:-480}"
 readonly POLL_SECONDS="${POLL_SECONDS:-10}"
 readonly API_TIMEOUT="${API_TIMEOUT:-60s}"
 
-export KUBECONFIG="$ADMIN_KUBECONFIG"
+# A copy of admin.conf (mode 600, removed on exit) that points at API_SERVER.
+use_own_api_server() {
+  KUBECONFIG=$(mktemp)
+  export KUBECONFIG
+  trap 'rm -f "$KUBECONFIG"' EXIT
+  sed -E "s#^( *server: ).*#\1${API_SERVER}#" "$ADMIN_KUBECONFIG" >"$KUBECONFIG"
+}
 
 # "namespace name" of each Service of type LoadBalancer.
 load_balancer_services() {
@@ -82,6 +91,7 @@ wait_until_gone() {
 }
 
 remove() {
+  use_own_api_server
   if ! kubectl get --raw /readyz --request-timeout="$API_TIMEOUT" >/dev/null; then
     echo "the API server does not answer: load balancers and volumes the cluster created may remain in AWS" \
       "(tagged kubernetes.io/cluster/<clusterName>); check the EC2 console once the stack is gone" >&2
