@@ -73,6 +73,7 @@ nodes = ClusterNodes(
         aws_integration=cfg.aws_integration,
         worker_spot=cfg.worker_spot,
         control_plane_count=cfg.control_plane_count,
+        internet=network.internet,
     ),
 )
 # With several control planes, the API's endpoint is a pair of load balancers (components/api_load_balancer.py).

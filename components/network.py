@@ -36,14 +36,19 @@ class Network(pulumi.ComponentResource):
         subnet_ids: the public subnets' ids, in the order nodes are spread over them; instances there
             get public addresses.
         subnet_id: the first of them.
+        internet: the internet gateway, the route table and its associations of a created VPC (none for an
+            existing one): an Elastic IP can be associated only in a VPC with a gateway, and a node's
+            cloud-init fetches its packages through it, so addresses and instances wait for these.
     """
 
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]
     subnet_id: pulumi.Output[str]
+    internet: list[pulumi.Resource]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:Network", name, None, opts)
+        self.internet = []
         if args.existing_vpc_id:
             self.vpc_id = pulumi.Output.from_input(args.existing_vpc_id)
             self.subnet_ids = [pulumi.Output.from_input(subnet_id) for subnet_id in args.existing_subnet_ids]
@@ -79,6 +84,7 @@ class Network(pulumi.ComponentResource):
             opts=child,
         )
         self.subnet_ids = []
+        self.internet = [gateway, routes]
         for index, (zone, cidr) in enumerate(zip(args.availability_zones, args.subnet_cidrs, strict=True)):
             suffix = _suffix(index)
             subnet = aws.ec2.Subnet(
@@ -90,8 +96,10 @@ class Network(pulumi.ComponentResource):
                 tags=subnet_tags,
                 opts=child,
             )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-routes{suffix}", subnet_id=subnet.id, route_table_id=routes.id, opts=child
+            self.internet.append(
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-public-routes{suffix}", subnet_id=subnet.id, route_table_id=routes.id, opts=child
+                )
             )
             self.subnet_ids.append(subnet.id)
         self.vpc_id = vpc.id

@@ -67,6 +67,7 @@ class ClusterNodesArgs:
     aws_integration: bool = False
     worker_spot: bool = False  # new workers as one-time Spot instances
     control_plane_count: int = 1
+    internet: Sequence[pulumi.Resource] = ()  # the gateway and routes the Elastic IP and the instances need
 
 
 class ClusterNodes(pulumi.ComponentResource):
@@ -147,7 +148,12 @@ class ClusterNodes(pulumi.ComponentResource):
     def _control_plane(self, node_name: str) -> NodeInfo:
         size = self._args.control_plane_type
         tags = cluster_tags(self._args.cluster_name, node_name, **{ROLE_TAG: CONTROL_PLANE})
-        address = aws.ec2.Eip(f"{node_name}-eip", domain="vpc", tags=tags, opts=pulumi.ResourceOptions(parent=self))
+        address = aws.ec2.Eip(
+            f"{node_name}-eip",
+            domain="vpc",
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(self._args.internet)),
+        )
         instance = self._instance(
             node_name,
             CONTROL_PLANE,
@@ -291,7 +297,14 @@ class ClusterNodes(pulumi.ComponentResource):
             # subnet it was built in when the list of subnets changes.
             opts=pulumi.ResourceOptions(
                 parent=self,
-                ignore_changes=["ami", "user_data", "subnet_id", f'tags["{HOST_KEY_TAG}"]', *(keep or [])],
+                depends_on=list(args.internet),
+                ignore_changes=[
+                    "ami",
+                    "user_data",
+                    "subnet_id",
+                    f'tags["{HOST_KEY_TAG}"]',
+                    *(keep or []),
+                ],
             ),
         )
         self._host_keys[instance] = host_key

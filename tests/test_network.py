@@ -26,6 +26,17 @@ def test_dedicated_vpc_with_public_subnet_and_default_route(default_run):
     assert association.inputs == {"subnetId": f"{subnet.name}-id", "routeTableId": f"{routes.name}-id"}
 
 
+def test_the_elastic_ip_and_the_instances_wait_for_the_internet_gateway_and_routes(default_run):
+    # An Elastic IP is associated only in a VPC with a gateway, and cloud-init fetches through it.
+    internet = {
+        r.urn
+        for r in default_run.resources
+        if r.type in ("aws:ec2/internetGateway:InternetGateway", "aws:ec2/routeTableAssociation:RouteTableAssociation")
+    }
+    for resource in [*default_run.of_type(INSTANCE), *default_run.of_type("aws:ec2/eip:Eip")]:
+        assert internet <= resource.dependencies, resource.name
+
+
 def test_subnet_zone_offers_both_instance_types():
     run = run_program(stack_config(controlPlaneInstanceType="t4g.medium"))  # not offered in zone a
     (subnet,) = run.of_type("aws:ec2/subnet:Subnet")
