@@ -173,7 +173,7 @@ pulumi.export("sshPrivateKey", ssh_key.private_key_openssh)
 pulumi.export("controlPlanePublicIp", nodes.control_plane.public_ip)
 pulumi.export("controlPlanePrivateIp", nodes.control_plane.private_ip)
 pulumi.export("controlPlanePublicDns", nodes.control_plane.public_dns)
-pulumi.export("workerPublicIps", [w.public_ip for w in nodes.workers])
+pulumi.export("workerPublicIps", [power.public_ips[w.name] for w in nodes.workers])  # as EC2 reports them now
 pulumi.export("workerPrivateIps", [w.private_ip for w in nodes.workers])
 pulumi.export(
     "sshCommands",

@@ -15,7 +15,7 @@ from typing import Any
 import pulumi_aws as aws
 
 from components import facts
-from components.settings_checks import CONTROL_PLANE_COUNTS, Problems, check_disjoint, zone_count
+from components.settings_checks import CONTROL_PLANE_COUNTS, Problems, check_disjoint, subnet_cidrs_of, zone_count
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def look_up(settings: Any) -> AwsFacts:
         "controlPlaneInstanceType": settings.control_plane_instance_type,
         "workerInstanceType": settings.worker_instance_type,
     }
-    zones = _zones_offering(problems, wanted)
+    zones, offered = _zones_offering(problems, wanted)
     problems.raise_if_any()
     control_plane = _instance_type(problems, "controlPlaneInstanceType", wanted["controlPlaneInstanceType"])
     _check_kubeadm_minimum(problems, control_plane)
@@ -59,23 +59,33 @@ def look_up(settings: Any) -> AwsFacts:
         )
     _check_images(problems, settings.node_os, {"controlPlaneInstanceType": control_plane, "workerInstanceType": worker})
     _check_control_plane_count_change(problems, settings)
-    spread = list(zones[: zone_count(settings.control_plane_count)])
-    if settings.existing_vpc_id and not problems.messages:
-        spread = _check_existing_network(problems, settings, zones)
+    _check_pausable(problems, settings)
+    if settings.existing_vpc_id:
+        spread = _check_existing_network(problems, settings, zones) if not problems.messages else [""]
+    else:
+        spread = _zones_of_created_subnets(problems, settings, wanted, zones, offered)
     problems.raise_if_any()
     region = aws.get_region()
     return AwsFacts(control_plane, worker, spread[0], region.region or region.name, tuple(spread))
 
 
-def _zones_offering(problems: Problems, instance_types: dict[str, str]) -> list[str]:
-    """The region's availability zones, by name, that offer every one of the instance types."""
+def _zones_offering(problems: Problems, instance_types: dict[str, str]) -> tuple[list[str], dict[str, set[str]]]:
+    """The region's availability zones, by name, that offer every one of the instance types; and the
+    instance types each zone offers. Local and Wavelength Zones, which the offerings list too once opted
+    in, are left out: Elastic IPs and Network Load Balancers do not work there."""
     wanted = sorted(set(instance_types.values()))
     offerings = aws.ec2.get_instance_type_offerings(
         location_type="availability-zone", filters=[{"name": "instance-type", "values": wanted}]
     )
+    region_zones = set(
+        aws.get_availability_zones(
+            state="available", filters=[{"name": "zone-type", "values": ["availability-zone"]}]
+        ).names
+    )
     offered: dict[str, set[str]] = {}
     for zone, instance_type in zip(offerings.locations, offerings.instance_types, strict=True):
-        offered.setdefault(zone, set()).add(instance_type)
+        if zone in region_zones:
+            offered.setdefault(zone, set()).add(instance_type)
     known = set().union(*offered.values())
     for key, instance_type in instance_types.items():
         if instance_type not in known:
@@ -87,7 +97,52 @@ def _zones_offering(problems: Problems, instance_types: dict[str, str]) -> list[
             instance_types["workerInstanceType"],
             f"no availability zone of this region offers both {wanted}; choose types offered in one zone",
         )
-    return zones
+    return zones, offered
+
+
+def _zones_of_created_subnets(
+    problems: Problems,
+    settings: Any,
+    instance_types: dict[str, str],
+    zones: list[str],
+    offered: dict[str, set[str]],
+) -> list[str]:
+    """The zones of the subnets the stack creates, in order. A subnet that exists keeps its zone whatever
+    the instance types (its zone cannot change without replacing it, with the instances in it): a new
+    type that zone does not offer is refused. The others take the first zones, by name, that offer both
+    types. The cluster's subnets are found by its tags (the cluster name is unique in an account and
+    region, as for its instances) and told apart by their address ranges."""
+    existing = _existing_subnet_zones(settings.cluster_name)
+    candidates = {*zones, *existing.values()}
+    cidrs = subnet_cidrs_of(settings.vpc_cidr, min(zone_count(settings.control_plane_count), len(candidates)))
+    free = [zone for zone in zones if zone not in existing.values()]
+    spread = []
+    for cidr in cidrs:
+        zone = existing.get(cidr) or (free.pop(0) if free else None)
+        if zone is None:
+            break
+        for key, instance_type in instance_types.items():
+            if cidr in existing and instance_type not in offered.get(zone, set()):
+                problems.add(
+                    key,
+                    instance_type,
+                    f"{zone}, where the cluster's subnet {cidr} is, does not offer it, and a subnet keeps its zone; "
+                    f"types it offers among those asked for: {sorted(offered.get(zone, set())) or 'none'}",
+                )
+        spread.append(zone)
+    return spread or [""]
+
+
+def _existing_subnet_zones(cluster_name: str) -> dict[str, str]:
+    """The address range and zone of each public subnet the stack has created for the cluster."""
+    found = aws.ec2.get_subnets(
+        filters=[
+            {"name": f"tag:{facts.CLUSTER_TAG}", "values": [cluster_name]},
+            {"name": "tag:Name", "values": [f"{cluster_name}-public"]},
+        ]
+    )
+    subnets = [aws.ec2.get_subnet(id=subnet_id) for subnet_id in sorted(found.ids)]
+    return {subnet.cidr_block: subnet.availability_zone for subnet in subnets}
 
 
 def _instance_type(problems: Problems, key: str, name: str) -> InstanceType:
@@ -165,6 +220,33 @@ def _check_control_plane_count_change(problems: Problems, settings: Any) -> None
         )
 
 
+def _check_pausable(problems: Problems, settings: Any) -> None:
+    """AWS cannot stop a one-time Spot instance (StopInstances: "You can't stop the Spot Instance ...
+    associated with a one-time Spot Instance request"), so a pause would fail halfway. The cluster's Spot
+    instances are found in AWS: workers built while workerSpot was true keep their market after it is
+    turned off."""
+    if not settings.paused:
+        return
+    found = aws.ec2.get_instances(
+        filters=[
+            {"name": f"tag:{facts.CLUSTER_TAG}", "values": [settings.cluster_name]},
+            {"name": "instance-lifecycle", "values": ["spot"]},
+        ],
+        instance_state_names=["pending", "running"],
+    )
+    if not found.ids:
+        return
+    names = sorted(
+        aws.ec2.get_instance(instance_id=instance_id).tags.get("Name", instance_id) for instance_id in found.ids
+    )
+    problems.add(
+        "paused",
+        True,
+        f"{', '.join(names)} run as one-time Spot instances, which AWS cannot stop. Set workerSpot false and "
+        "give each an on-demand instance first (make replace-node NODE=<name>), or destroy the cluster when done",
+    )
+
+
 def existing_subnet_ids(settings: Any) -> tuple[str, ...]:
     """The existing subnets the nodes go in: existingSubnetIds, or existingSubnetId alone."""
     return settings.existing_subnet_ids or ((settings.existing_subnet_id,) if settings.existing_subnet_id else ())
@@ -201,6 +283,13 @@ def _check_existing_network(problems: Problems, settings: Any, zones: list[str])
                 f"its zone {subnet.availability_zone} does not offer both instance types; zones that do: {zones}",
             )
         subnet_zones.append(subnet.availability_zone)
+    if settings.control_plane_count > 1 and len(set(subnet_zones)) < len(subnet_zones):
+        problems.add(
+            key,
+            list(subnet_ids),
+            f"their zones are {subnet_zones}: the API's load balancers take one subnet per zone, so with "
+            f"controlPlaneCount {settings.control_plane_count} each subnet must be in a zone of its own",
+        )
     check_disjoint(
         problems,
         {

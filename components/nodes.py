@@ -302,6 +302,7 @@ class ClusterNodes(pulumi.ComponentResource):
                     "ami",
                     "user_data",
                     "subnet_id",
+                    "associate_public_ip_address",
                     f'tags["{HOST_KEY_TAG}"]',
                     *(keep or []),
                 ],

@@ -25,9 +25,13 @@ class ClusterPower(pulumi.ComponentResource):
 
     Attributes:
         states: the power state resources; whatever must run on a running cluster waits for them.
+        public_ips: each node's public address as EC2 reports it once its power state holds: a started
+            instance has a new one, a stopped one none (""). The instance's own `public_ip` is what the
+            last refresh saw, before the start.
     """
 
     states: list[aws.ec2transitgateway.InstanceState]
+    public_ips: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: ClusterPowerArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:ClusterPower", name, None, opts)
@@ -41,4 +45,10 @@ class ClusterPower(pulumi.ComponentResource):
             )
             for node_name, instance in args.instances
         ]
+        self.public_ips = {
+            node_name: aws.ec2.get_instance_output(
+                instance_id=instance.id, opts=pulumi.InvokeOutputOptions(parent=self, depends_on=[power])
+            ).public_ip
+            for (node_name, instance), power in zip(args.instances, self.states, strict=True)
+        }
         self.register_outputs({"state": state})

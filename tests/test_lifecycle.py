@@ -10,6 +10,7 @@ import pytest
 
 from tests import engine
 from tests.harness import stack_config
+from tests.mocks import ZONES, Cloud
 from tests.remote import script_of, variable
 
 CP = "kubeadm-lab-control-plane"
@@ -126,3 +127,106 @@ def test_a_destroy_interrupted_after_the_cleanup_runs_again_without_it():
     left = engine.Stack({u: r for u, r in stack.resources.items() if u not in done}, stack.cloud, stack.config)
     again = engine.destroy(left)
     assert again.hooks == [] and sum(map(len, again.waves)) == len(left.resources)
+
+
+# --- pause and resume ---------------------------------------------------------------------------------
+
+
+def power_and_running(update: engine.Update) -> set[str]:
+    return {name for name in update.changes if name.endswith("-power") or name == "kubeadm-lab-running"}
+
+
+@pytest.mark.parametrize("name", sorted(STACKS))
+def test_pause_and_resume_with_refresh_replace_nothing(name):
+    overrides = STACKS[name]
+    up = built(name)
+    pause = engine.up(config(paused=True, **overrides), up.stack, refresh=True)
+    assert set(pause.changes) == power_and_running(pause) and replaced(pause) == [] and pause.hooks == []
+    assert {i.state for i in pause.stack.cloud.instances.values()} == {"stopped"}
+    assert pause.run.outputs["workerPublicIps"] == ["", ""]  # a stopped instance has no public address
+    resume = engine.up(config(**overrides), pause.stack, refresh=True)
+    assert set(resume.changes) == power_and_running(resume) and replaced(resume) == [] and resume.hooks == []
+    assert {i.state for i in resume.stack.cloud.instances.values()} == {"running"}
+    # The workers' new addresses, as EC2 reports them after the start (not the refresh's empty ones).
+    workers = [i for i in resume.stack.cloud.instances.values() if "-worker-" in i.name]
+    assert resume.run.outputs["workerPublicIps"] == [i.public_ip for i in sorted(workers, key=lambda i: i.name)]
+    assert all(resume.run.outputs["workerPublicIps"])
+    again = engine.up(config(**overrides), resume.stack, refresh=True)
+    assert again.changes == {}
+
+
+def test_pausing_is_refused_while_a_one_time_spot_worker_runs_even_after_worker_spot_is_off():
+    spot = engine.up(config(workerSpot=True))
+    # workerSpot off applies to new workers only: the two Spot workers stay.
+    on_demand = engine.up(config(), spot.stack, refresh=True)
+    assert on_demand.changes == {}
+    refused = engine.up(config(paused=True), on_demand.stack, refresh=True, expect_error=True)
+    message = str(refused.run.error)
+    assert "kubeadm-aws:paused" in message and "kubeadm-lab-worker-1, kubeadm-lab-worker-2" in message
+    assert len(refused.run.resources) == 0  # refused before anything is registered
+    # Once each has an on-demand instance, the cluster pauses.
+    workers = [on_demand.stack.named(f"kubeadm-lab-worker-{i}").urn for i in (1, 2)]
+    moved = engine.up(config(), on_demand.stack, replace_urns=workers)
+    pause = engine.up(config(paused=True), moved.stack, refresh=True)
+    assert pause.run.error is None and replaced(pause) == []
+
+
+# --- replacement --------------------------------------------------------------------------------------
+
+
+def test_a_replaced_worker_is_created_before_its_old_instance_goes_and_only_its_steps_run_again():
+    up = built("one control plane")
+    worker = up.stack.named("kubeadm-lab-worker-1").urn
+    update = engine.up(config(), up.stack, replace_urns=[worker])
+    moved = set(update.changes)
+    assert {name for name in moved if not name.startswith("kubeadm-lab-worker-1")} == {
+        "kubeadm-lab-ready",  # every node Ready again, and the smoke test, with the new one
+        "kubeadm-lab-smoke-test",
+    }
+    order = [(op, urn) for op, urn in update.operations if urn == worker]
+    assert order == [("create", worker), ("delete", worker)]  # create-before-delete
+    assert update.hooks == []  # no delete hook of the old node's steps runs: none carries a trigger
+
+
+# --- zones ----------------------------------------------------------------------------------------------
+
+
+def subnet_zones(update: engine.Update) -> list[str]:
+    return [r.inputs["availabilityZone"] for r in update.stack.of_type(engine.SUBNET)]
+
+
+def test_local_zones_are_never_chosen():
+    # An opted-in Local Zone sorts before the region's zones, and offers the types.
+    cloud = Cloud(local_zones=("ap-south-1-del-1a",))
+    for overrides in ({}, {"controlPlaneCount": 3}):
+        update = engine.up(config(**overrides), engine.Stack({}, cloud, {}))
+        assert set(subnet_zones(update)) <= set(ZONES)
+
+
+def test_a_subnet_keeps_its_zone_when_the_instance_types_change():
+    up = built("one control plane")
+    assert subnet_zones(up) == ["ap-south-1a"]
+    # t4g.medium is not offered in ap-south-1a (tests/mocks.py): the zone would move, the subnet with it.
+    refused = engine.up(config(workerInstanceType="t4g.medium"), up.stack, expect_error=True)
+    message = str(refused.run.error)
+    assert "kubeadm-aws:workerInstanceType = 't4g.medium'" in message and "ap-south-1a" in message
+    # A type the zone offers changes nothing there.
+    larger = engine.up(config(controlPlaneInstanceType="t3.large"), up.stack)
+    assert subnet_zones(larger) == ["ap-south-1a"] and replaced(larger) == []
+
+
+def test_the_zones_of_several_control_planes_stay_when_a_zone_stops_offering_a_type():
+    up = built("three control planes")
+    zones = subnet_zones(up)
+    assert sorted(zones) == list(ZONES)
+    # t3.large is offered in ap-south-1a only: the existing subnets keep their zones, and say why not.
+    refused = engine.up(config(controlPlaneCount=3, workerInstanceType="t3.large"), up.stack, expect_error=True)
+    assert "ap-south-1b, where the cluster's subnet" in str(refused.run.error)
+
+
+def test_existing_subnets_for_several_control_planes_must_lie_in_distinct_zones():
+    shared = {"existingVpcId": "vpc-0existing", "controlPlaneCount": 3}
+    refused = engine.up(config(existingSubnetIds=["subnet-0public", "subnet-0publicb2"], **shared), expect_error=True)
+    message = str(refused.run.error)
+    assert "kubeadm-aws:existingSubnetIds" in message and "one subnet per zone" in message
+    assert engine.up(config(existingSubnetIds=["subnet-0public", "subnet-0public2"], **shared)).run.error is None
