@@ -100,7 +100,9 @@ class EtcdBackups(pulumi.ComponentResource):
     def __init__(self, name: str, args: EtcdBackupsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:EtcdBackups", name, None, opts)
         # Kept on destroy: the bucket and every setting of it stay as they are (its public access
-        # block above all); otherwise destroy empties and deletes it.
+        # block above all); otherwise destroy empties and deletes it. The control plane's access policy
+        # goes with the role either way (IAM deletes no role that still has a policy). Pulumi reads both
+        # from the state at destroy: make destroy applies a new value first.
         child = pulumi.ResourceOptions(parent=self, retain_on_delete=args.keep_on_destroy)
         bucket = aws.s3.Bucket(
             f"{name}-bucket",
@@ -143,7 +145,7 @@ class EtcdBackups(pulumi.ComponentResource):
             f"{name}-control-plane-access",
             role=args.control_plane_role_name,
             policy=bucket.arn.apply(control_plane_policy),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         self.bucket_name = bucket.bucket
         self.prefix = BACKUP_PREFIX

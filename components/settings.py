@@ -295,7 +295,8 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         Flag(),
         "Whether `pulumi destroy` leaves the snapshot bucket and its snapshots behind.",
-        on_change="in place: decides what the next `pulumi destroy` does with the bucket",
+        on_change="in place: decides what the next `pulumi destroy` does with the bucket (`make destroy` applies "
+        "a value set since the last `up` first)",
     ),
     Setting(
         "rootVolumeSize",

@@ -4,12 +4,15 @@ not at destroy. Each test replays the real program under the mocks, one operatio
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
+import subprocess
 
 import pytest
 
 from tests import engine
-from tests.harness import stack_config
+from tests.harness import ROOT, stack_config
 from tests.mocks import ZONES, Cloud
 from tests.remote import script_of, variable
 
@@ -186,6 +189,92 @@ def test_a_replaced_worker_is_created_before_its_old_instance_goes_and_only_its_
     order = [(op, urn) for op, urn in update.operations if urn == worker]
     assert order == [("create", worker), ("delete", worker)]  # create-before-delete
     assert update.hooks == []  # no delete hook of the old node's steps runs: none carries a trigger
+
+
+# --- backups kept or not ------------------------------------------------------------------------------
+
+
+def test_keep_backups_on_destroy_keeps_the_bucket_and_its_settings_only():
+    kept = engine.up(config(keepBackupsOnDestroy=True))
+    teardown = engine.destroy(kept.stack)
+    retained = {kept.stack.resources[urn].type for urn in teardown.retained}
+    assert retained and all(t.startswith("aws:s3/") for t in retained)
+    # The control plane's access policy goes, before its role (IAM deletes no role that has one).
+    policy, role = "etcd-backups-control-plane-access", "roles-control-plane"
+    assert teardown.wave_of(policy) < teardown.wave_of(role)
+    assert not kept.stack.named(policy).retain_on_delete
+
+
+def stack_export(stack: engine.Stack) -> str:
+    """`pulumi stack export` of the model's state: what before-destroy.sh reads."""
+    resources = [
+        {"urn": r.urn, "type": r.type, "parent": r.parent, **({"retainOnDelete": True} if r.retain_on_delete else {})}
+        for r in stack.resources.values()
+    ]
+    return json.dumps({"version": 3, "deployment": {"resources": resources}})
+
+
+def before_destroy(tmp_path, stack: engine.Stack, keep: str, up_fails: bool = False):
+    """scripts/local/before-destroy.sh with a stand-in `pulumi` that answers from the model's state."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    (tmp_path / "export.json").write_text(stack_export(stack))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "pulumi").write_text(
+        f"""#!/usr/bin/env bash
+echo "pulumi $*" >>"{tmp_path}/calls.log"
+case "$*" in
+  "config get keepBackupsOnDestroy --stack dev") echo {keep} ;;
+  "config get "*) exit 1 ;;
+  "stack export --stack dev") cat "{tmp_path}/export.json" ;;
+  "up "*) exit {1 if up_fails else 0} ;;
+esac
+"""
+    )
+    (bin_dir / "pulumi").chmod(0o755)
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
+    result = subprocess.run(
+        ["bash", str(ROOT / "scripts/local/before-destroy.sh"), "dev"], capture_output=True, text=True, env=env
+    )
+    log = tmp_path / "calls.log"
+    return result, [line for line in log.read_text().splitlines() if line.startswith("pulumi up")]
+
+
+def test_destroy_reads_keep_backups_from_the_state_so_make_destroy_applies_the_setting_first(tmp_path):
+    stack = built("one control plane").stack
+    # Set just before the destroy, the setting is not in the state: the engine would delete the bucket.
+    teardown = engine.destroy(stack)
+    assert not teardown.retained
+    result, ups = before_destroy(tmp_path, stack, keep="true")
+    assert result.returncode == 0, result.stderr
+    (up,) = ups
+    targets = up.split("--target ")[1:]
+    assert up.startswith("pulumi up --stack dev ")
+    bucket_family = {r.urn for r in stack.resources.values() if r.type.startswith("aws:s3/")}
+    assert {t.strip() for t in targets} == bucket_family
+    # What that targeted up writes into the state, the destroy then keeps.
+    applied = engine.up(config(keepBackupsOnDestroy=True), stack, targets=bucket_family)
+    # Retain-on-delete is an option, written to the state without a step; force-destroy off is an update
+    # of the bucket's state only (no AWS call).
+    assert applied.changes == {"etcd-backups-bucket": "update"}
+    assert {applied.stack.resources[u].type for u in engine.destroy(applied.stack).retained} == {
+        stack.resources[u].type for u in bucket_family
+    }
+    # Nothing to apply once the state holds it; a failed apply stops the destroy.
+    assert before_destroy(tmp_path / "again", applied.stack, keep="true")[1] == []
+    failed, _ = before_destroy(tmp_path / "failed", stack, keep="true", up_fails=True)
+    assert failed.returncode == 1 and "nothing was destroyed" in failed.stderr
+
+
+def test_a_stack_whose_state_keeps_the_access_policy_has_it_released_before_destroy(tmp_path):
+    kept = engine.up(config(keepBackupsOnDestroy=True)).stack
+    policy = kept.named("etcd-backups-control-plane-access")
+    # As a stack built before the policy stopped being kept has it.
+    older = engine.Stack(
+        {**kept.resources, policy.urn: dataclasses.replace(policy, retain_on_delete=True)}, kept.cloud, kept.config
+    )
+    _, (up,) = before_destroy(tmp_path, older, keep="true")
+    assert up.split("--target ")[1:] == [policy.urn]
 
 
 # --- zones ----------------------------------------------------------------------------------------------

@@ -85,7 +85,8 @@ def destroy_guard(tmp_path, settings: dict) -> subprocess.CompletedProcess:
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     answers = "\n".join(f'  "config get {k} --stack dev") echo {v} ;;' for k, v in settings.items())
-    (bin_dir / "pulumi").write_text(f'#!/usr/bin/env bash\ncase "$*" in\n{answers}\n  *) exit 1 ;;\nesac\n')
+    export = '  "stack export --stack dev") echo \'{"deployment": {}}\' ;;'  # no resources: nothing to apply first
+    (bin_dir / "pulumi").write_text(f'#!/usr/bin/env bash\ncase "$*" in\n{answers}\n{export}\n  *) exit 1 ;;\nesac\n')
     (bin_dir / "pulumi").chmod(0o755)
     script = ROOT / "scripts" / "local" / "before-destroy.sh"
     env = {"PATH": f"{bin_dir}:/usr/bin:/bin"}
