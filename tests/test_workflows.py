@@ -97,3 +97,28 @@ def test_the_strict_configuration_makes_the_exposure_check_mandatory():
     import json
 
     assert json.loads((ROOT / "policy" / "strict.json").read_text()) == {"public-ports-not-open-to-world": "mandatory"}
+
+
+def backend_the_cli_uses(env: dict, project: dict) -> str:
+    """The CLI's order (pulumi/pulumi pkg/workspace/creds.go, GetCurrentCloudURLWithSource):
+    PULUMI_BACKEND_URL when set and not empty, then Pulumi.yaml's backend.url, then the stored login
+    (which pulumi/actions' cloud-url writes: src/login.ts runs `pulumi login <cloud-url>`)."""
+    if env.get("PULUMI_BACKEND_URL"):
+        return env["PULUMI_BACKEND_URL"]
+    return (project.get("backend") or {}).get("url") or "the login"
+
+
+def test_the_preview_opens_the_stacks_state_not_the_projects_local_backend():
+    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    assert project["backend"]["url"].startswith("file://")  # `make up`'s state, which CI does not have
+    (job,) = load("preview.yml")["jobs"].values()
+    (index,) = [i for i, step in enumerate(job["steps"]) if step.get("uses", "").startswith("pulumi/actions@")]
+    env = {**job.get("env", {}), **job["steps"][index].get("env", {})}
+    assert backend_the_cli_uses(env, project) == "${{ vars.PULUMI_BACKEND_URL }}"
+    # An unset variable would leave PULUMI_BACKEND_URL empty, and the CLI on the local backend: a step
+    # before the preview stops the job instead.
+    (guard,) = [step for step in job["steps"][:index] if "PULUMI_BACKEND_URL" in step.get("run", "")]
+    for value, code in (("", 1), ("file://./.pulumi-state", 1), ("s3://my-pulumi-state", 0)):
+        env = {"PULUMI_BACKEND_URL": value, "PATH": "/usr/bin:/bin"}
+        result = subprocess.run(["bash", "-c", guard["run"]], env=env, capture_output=True, text=True)
+        assert result.returncode == code, (value, result.stdout)
