@@ -148,6 +148,7 @@ cost = CostEstimate(
         paused=cfg.paused,
         control_plane_count=cfg.control_plane_count,
         load_balancers=LOAD_BALANCER_COUNT if load_balancers else 0,
+        caller=settings.aws_caller(),
     ),
 )
 

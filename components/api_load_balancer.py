@@ -27,6 +27,8 @@ HEALTH_CHECK = {
     "path": "/readyz",  # open to anonymous callers in every kubeadm cluster (system:public-info-viewer)
     "port": str(API_SERVER_PORT),
     "interval": 10,
+    # Below the interval, as AWS requires; its default for HTTPS checks (10 s) is not.
+    "timeout": 5,
     "healthy_threshold": 2,
     "unhealthy_threshold": 2,
 }

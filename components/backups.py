@@ -126,9 +126,7 @@ class EtcdBackups(pulumi.ComponentResource):
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{name}-encryption",
             bucket=bucket.id,
-            rules=[
-                {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}, "bucket_key_enabled": True}
-            ],
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],  # a bucket key is for KMS
             opts=child,
         )
         versioning = aws.s3.BucketVersioning(

@@ -12,12 +12,14 @@ counted at the on-demand price, an upper bound.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 PRICE_LIST_REGION = "us-east-1"
+
 HOURS_PER_MONTH = 730  # AWS prices storage per GB-month of 730 hours
 # AWS charges every public IPv4 address, in use or not, the same in every commercial region since
 # 2024-02-01 (aws.amazon.com/vpc/pricing); the Price List names it by region-specific usage types only.
@@ -34,6 +36,8 @@ class CostEstimateArgs:
     paused: bool
     control_plane_count: int = 1
     load_balancers: int = 0  # the API's Network Load Balancers
+    # The stack's own AWS identity settings (settings.aws_caller): the Price List's provider acts as it.
+    caller: dict[str, Any] = field(default_factory=dict)
 
 
 def _instance_filters(region: str, instance_type: str) -> dict[str, str]:
@@ -104,8 +108,15 @@ class CostEstimate(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: CostEstimateArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:CostEstimate", name, None, opts)
+        # Credentials are not checked when the provider starts (an STS call that, failing, would fail
+        # `pulumi up`): a lookup that fails later is a warning.
         price_list = aws.Provider(
-            f"{name}-price-list", region=PRICE_LIST_REGION, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-price-list",
+            region=PRICE_LIST_REGION,
+            skip_credentials_validation=True,
+            skip_requesting_account_id=True,
+            **args.caller,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         invoke = pulumi.InvokeOptions(provider=price_list, parent=self)
         try:

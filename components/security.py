@@ -95,6 +95,19 @@ POD_NETWORK_RULES = {
 }
 
 
+# AWS's default quota of inbound rules per security group (L-0EA8095F), and the rules kept free in the
+# nodes' group for the cloud controller, which adds its own for each LoadBalancer Service.
+INBOUND_RULES_QUOTA = 60
+CLOUD_CONTROLLER_RULES = 10
+
+
+def nodes_inbound_rules(allowed_cidrs: int, cni: str, aws_integration: bool) -> int:
+    """How many inbound rules the nodes' group holds: PUBLIC_PORTS for each allowed CIDR, the rules
+    between the cluster's instances that land in it, and room for the cloud controller's."""
+    between = [rule for rule in (*NODE_RULES, *POD_NETWORK_RULES[cni]) if rule.target == NODES]
+    return len(PUBLIC_PORTS) * allowed_cidrs + len(between) + (CLOUD_CONTROLLER_RULES if aws_integration else 0)
+
+
 def security_group(
     name: str,
     cluster_name: str,

@@ -13,6 +13,7 @@ that involve several settings are in components/settings_checks.py.
 from __future__ import annotations
 
 import difflib
+import json
 import re
 from dataclasses import dataclass, make_dataclass
 from typing import Any
@@ -50,6 +51,11 @@ MAX_WORKERS = 20
 INSTANCE_TYPE = Text(r"[a-z][a-z0-9-]*\.[a-z0-9]+", "an EC2 instance type such as t3.medium")
 
 
+def _snake(key: str) -> str:
+    """A camelCase key as a Python name: workerCount -> worker_count."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
 @dataclass(frozen=True)
 class Setting:
     key: str
@@ -66,7 +72,7 @@ class Setting:
 
     @property
     def attr(self) -> str:
-        return re.sub(r"(?<!^)(?=[A-Z])", "_", self.key).lower()
+        return _snake(self.key)
 
     @property
     def allowed(self) -> str:
@@ -82,8 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
         "clusterName",
         "kubeadm-lab",
         Text(
-            r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
-            "2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen",
+            # The etcd snapshot bucket's name starts with the cluster's, and S3 refuses bucket names that
+            # start with xn--, sthree- or amzn-s3-demo-.
+            r"(?!xn--|sthree(-|$)|amzn-s3-demo(-|$))[a-z][a-z0-9-]{0,30}[a-z0-9]",
+            "2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen; "
+            "not starting with xn--, sthree or amzn-s3-demo (the etcd snapshot bucket is named after the cluster, "
+            "and S3 refuses bucket names that start so)",
         ),
         "Name of the cluster; prefixes every resource name and tag.",
         on_change="a new cluster: every resource is renamed, so all are created anew and the old ones deleted "
@@ -213,6 +223,8 @@ SETTINGS: tuple[Setting, ...] = (
         "says how to set it; `make up` sets your address (/32) on its first run. `0.0.0.0/0` opens them to "
         "the world, with a warning.",
         on_change="in place: the security group's rules are replaced",
+        also="at most 15 entries with awsIntegration, 18 without (AWS's default quota of 60 inbound rules per "
+        "security group, 3 rules an entry)",
         required=True,
     ),
     Setting(
@@ -358,4 +370,53 @@ def _refuse_unknown_keys(problems: Problems) -> None:
             )
 
 
-__all__ = ["PROJECT", "SETTINGS", "ConfigError", "Setting", "Settings", "load", "subnet_cidr_of", "subnet_cidrs_of"]
+# The stack's own AWS settings that say whose credentials the provider uses and how it reaches AWS. A
+# provider the program creates (the Price List's) takes them, so that it acts as the identity the stack's
+# default provider does (a profile, an assumed role), not as whatever the environment holds.
+AWS_CALLER_SETTINGS = (
+    "profile",
+    "sharedConfigFiles",
+    "sharedCredentialsFiles",
+    "assumeRoles",
+    "assumeRoleWithWebIdentity",
+    "customCaBundle",
+    "httpProxy",
+    "httpsProxy",
+    "noProxy",
+    "stsRegion",
+)
+AWS_SECRET_CALLER_SETTINGS = ("accessKey", "secretKey", "token")
+
+
+def aws_caller() -> dict[str, Any]:
+    """The stack's AWS_CALLER_SETTINGS that are set, as aws.Provider arguments. A structured one
+    (assumeRoles) is passed as the stack holds it: the SDK sends a provider's structured inputs as JSON,
+    in the form the default provider gets from the stack's configuration."""
+    config = pulumi.Config("aws")
+    found: dict[str, Any] = {}
+    for key in AWS_CALLER_SETTINGS:
+        raw = config.get(key)
+        if raw is None:
+            continue
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = raw
+        found[_snake(key)] = value if isinstance(value, (dict, list)) else raw
+    for key in AWS_SECRET_CALLER_SETTINGS:
+        if (secret := config.get_secret(key)) is not None:
+            found[_snake(key)] = secret
+    return found
+
+
+__all__ = [
+    "PROJECT",
+    "SETTINGS",
+    "ConfigError",
+    "Setting",
+    "Settings",
+    "aws_caller",
+    "load",
+    "subnet_cidr_of",
+    "subnet_cidrs_of",
+]

@@ -153,6 +153,29 @@ def _spot_workers_are_not_paused(values: dict[str, Any], problems: Problems) -> 
         )
 
 
+def _rules_within_quota(values: dict[str, Any], problems: Problems) -> None:
+    from components import security  # the rules are described there
+
+    cidrs, cni, aws_integration = values["allowed_cidrs"], values["cni"], values["aws_integration"]
+    if cidrs is None or cni is None or aws_integration is None:
+        return
+    rules = security.nodes_inbound_rules(len(cidrs), cni, aws_integration)
+    if rules <= security.INBOUND_RULES_QUOTA:
+        return
+    between = security.nodes_inbound_rules(0, cni, aws_integration=False)
+    reserved = security.CLOUD_CONTROLLER_RULES if aws_integration else 0
+    most = (security.INBOUND_RULES_QUOTA - between - reserved) // len(security.PUBLIC_PORTS)
+    kept = f" and {reserved} kept for the cloud controller's" if reserved else ""
+    problems.add(
+        "allowedCidrs",
+        f"{len(cidrs)} entries",
+        f"the nodes' security group would hold {rules} inbound rules ({len(security.PUBLIC_PORTS)} for each entry, "
+        f"{between} between the cluster's instances{kept}), over AWS's default quota of "
+        f"{security.INBOUND_RULES_QUOTA} inbound rules per security group; give at most {most} entries "
+        "(a wider range may cover several)",
+    )
+
+
 CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
     _network_ids_together,
     _new_vpc_ranges_disjoint,
@@ -160,4 +183,5 @@ CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
     _pod_range_holds_every_node,
     _cloud_controller_for_the_minor,
     _spot_workers_are_not_paused,
+    _rules_within_quota,
 )

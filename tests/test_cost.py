@@ -60,6 +60,22 @@ def test_the_lookups_go_through_a_provider_in_a_price_list_region():
     assert provider.inputs["region"] == "us-east-1"
     used = {ref for token, ref in run.mocks.invoke_providers if token == "aws:pricing/getProduct:getProduct"}
     assert used == {f"{provider.urn}::{provider.name}-id"}
+    # It starts without calling AWS: credentials that fail show at the lookup, as a warning.
+    assert (
+        provider.inputs["skipCredentialsValidation"] == "true" and provider.inputs["skipRequestingAccountId"] == "true"
+    )
+
+
+def test_the_price_list_provider_acts_as_the_stacks_own_aws_identity():
+    config = stack_config()
+    role = '[{"roleArn": "arn:aws:iam::123456789012:role/deployer", "sessionName": "pulumi"}]'
+    config |= {"aws:profile": "lab", "aws:assumeRoles": role, "aws:secretKey": "wJalrXUtnFEMI"}
+    run = run_program(config)
+    provider = run.named("cost-price-list")
+    # A provider's structured inputs go as JSON, as the stack's own configuration holds them.
+    assert provider.inputs["profile"] == "lab" and json.loads(provider.inputs["assumeRoles"]) == json.loads(role)
+    assert provider.inputs["secretKey"] == "wJalrXUtnFEMI" and "secretKey" in provider.secret_inputs
+    assert provider.inputs["region"] == "us-east-1"  # its own region, not the stack's
 
 
 def test_the_filters_name_one_linux_on_demand_product_and_the_gp3_storage():

@@ -127,6 +127,8 @@ def test_an_internal_and_a_public_network_load_balancer_forward_6443_to_healthy_
         assert group.inputs["preserveClientIp"] == "false"  # a control plane may reach itself through it
         check = group.inputs["healthCheck"]
         assert (check["protocol"], check["path"], check["port"]) == ("HTTPS", "/readyz", "6443")
+        # AWS refuses a timeout that is not below the interval, and its HTTPS default (10 s) is not.
+        assert check["timeout"] < check["interval"]
     listeners = run.of_type("aws:lb/listener:Listener")
     assert sorted((lst.inputs["port"], lst.inputs["protocol"]) for lst in listeners) == [(6443, "TCP")] * 2
 

@@ -69,6 +69,36 @@ def test_cluster_name_is_a_short_dns_label(value):
     assert_rejected(["kubeadm-aws:clusterName"], clusterName=value)
 
 
+@pytest.mark.parametrize("value", ["xn--lab", "sthree", "sthree-lab", "amzn-s3-demo", "amzn-s3-demo-lab"])
+def test_cluster_name_makes_a_bucket_name_s3_accepts(value):
+    # The snapshot bucket's name starts with the cluster's; S3 refuses these prefixes at create.
+    assert_rejected(["kubeadm-aws:clusterName", "S3 refuses bucket names"], clusterName=value)
+
+
+@pytest.mark.parametrize("value", ["sthreelab", "xn-lab", "amzn-s3"])
+def test_names_that_only_resemble_those_prefixes_are_accepted(value):
+    assert run_program(stack_config(clusterName=value)).error is None
+
+
+@pytest.mark.parametrize(
+    "overrides, most", [({}, 15), ({"awsIntegration": False}, 18), ({"awsIntegration": False, "cni": "flannel"}, 18)]
+)
+def test_allowed_cidrs_that_would_exceed_the_security_group_rule_quota_are_refused(overrides, most):
+    cidrs = [f"198.51.100.{i}/32" for i in range(most + 1)]
+    message = assert_rejected(
+        ["kubeadm-aws:allowedCidrs", "quota of 60 inbound rules"], allowedCidrs=cidrs, **overrides
+    )
+    assert f"at most {most} entries" in message
+    run = run_program(stack_config(allowedCidrs=cidrs[:most], **overrides))
+    nodes_group = next(g for g in run.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "security-nodes")
+    inbound = [
+        r for r in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs["securityGroupId"] == f"{nodes_group.name}-id"
+    ]  # fmt: skip
+    reserved = 0 if overrides.get("awsIntegration") is False else 10  # for the cloud controller's rules
+    assert len(inbound) + reserved <= 60 < len(inbound) + reserved + 3
+
+
 @pytest.mark.parametrize("value", ["7", "16385", "big"])
 def test_root_volume_size_is_bounded(value):
     assert_rejected(["kubeadm-aws:rootVolumeSize", "from 8 to 16384"], rootVolumeSize=value)
