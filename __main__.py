@@ -74,6 +74,7 @@ nodes = ClusterNodes(
         worker_spot=cfg.worker_spot,
         control_plane_count=cfg.control_plane_count,
         internet=network.internet,
+        replacing=settings.replacing_nodes(),
     ),
 )
 # With several control planes, the API's endpoint is a pair of load balancers (components/api_load_balancer.py).

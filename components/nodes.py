@@ -68,6 +68,8 @@ class ClusterNodesArgs:
     worker_spot: bool = False  # new workers as one-time Spot instances
     control_plane_count: int = 1
     internet: Sequence[pulumi.Resource] = ()  # the gateway and routes the Elastic IP and the instances need
+    # Nodes being replaced in this run (make replace-node): they take the program's values of everything.
+    replacing: frozenset[str] = frozenset()
 
 
 class ClusterNodes(pulumi.ComponentResource):
@@ -292,13 +294,17 @@ class ClusterNodes(pulumi.ComponentResource):
             tags={**tags, HOST_KEY_TAG: "stack"},
             # A node keeps the image and the user data it was built with: a newer Canonical image or an
             # edited preparation script applies to nodes created from now on, and never replaces a node
-            # (with it etcd or a worker's pods). `pulumi up --replace <urn>` moves one node deliberately.
-            # The host-key tag, too, is written only when an instance is created, and a node stays in the
-            # subnet it was built in when the list of subnets changes.
+            # (with it etcd or a worker's pods). The host-key tag, too, is written only when an instance
+            # is created, and a node stays in the subnet it was built in when the list of subnets
+            # changes. A stopped instance reports no public address, which a refresh records: that
+            # must not replace it either. Pulumi creates a replacement with the state's values of these
+            # too, so a node that `make replace-node` replaces takes the program's values instead.
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=list(args.internet),
-                ignore_changes=[
+                ignore_changes=[]
+                if node_name in args.replacing
+                else [
                     "ami",
                     "user_data",
                     "subnet_id",

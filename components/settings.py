@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
 import re
 from dataclasses import dataclass, make_dataclass
 from typing import Any
@@ -409,6 +410,12 @@ def aws_caller() -> dict[str, Any]:
     return found
 
 
+def replacing_nodes() -> frozenset[str]:
+    """The nodes `make replace-node` is replacing in this run (KUBEADM_AWS_REPLACING, space-separated
+    names, set by scripts/local/replace.sh). Not a stack setting: it holds for one `pulumi up` only."""
+    return frozenset(os.environ.get("KUBEADM_AWS_REPLACING", "").split())
+
+
 __all__ = [
     "PROJECT",
     "SETTINGS",
@@ -417,6 +424,7 @@ __all__ = [
     "Settings",
     "aws_caller",
     "load",
+    "replacing_nodes",
     "subnet_cidr_of",
     "subnet_cidrs_of",
 ]

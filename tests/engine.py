@@ -18,6 +18,9 @@ The rules, and where they are in the sources (pulumi/pulumi pkg/resource/deploy 
   with replace_on_changes=["triggers[*]"]); any other change, `connection` and `delete` included, runs
   its `create` again in place (pulumi-command remote/commandController.go, Update). A replaced or
   deleted Command runs its `delete` with its OLD inputs and connection (commandController.go, Delete).
+- IGNORED ON REPLACE. The state's values of the `ignore_changes` paths are the new inputs: they are
+  what a replacement is created with too, not the program's (step_generator.go: processIgnoreChanges
+  runs before Check, whose inputs the create step takes).
 - REPLACE. Create-before-delete: the new resource is created, what depends on it is updated by its own
   diff, and the old one is deleted among the deletes at the end of the run (step_generator.go,
   continueStepsFromDiff: NewCreateReplacementStep with pendingDelete; GenerateDeletes picks it up).
@@ -47,6 +50,7 @@ The rules, and where they are in the sources (pulumi/pulumi pkg/resource/deploy 
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -310,6 +314,7 @@ class ReplayMonitor(RecordingMonitor):
         self.replace = replace
         self.targets = targets
         self.steps: dict[str, str] = {}
+        self.inputs: dict[str, dict] = {}  # what the state keeps as each resource's inputs
 
     def provide(self, request, urn: str, inputs: dict, args: pulumi_mocks.MockResourceArgs) -> tuple[str, dict]:
         old = self.previous.resources.get(urn)
@@ -323,8 +328,10 @@ class ReplayMonitor(RecordingMonitor):
             self.steps[urn] = "create"
             return self.mocks.new_resource(args)
         effective = with_ignored(inputs, old.inputs, request.ignoreChanges)
+        self.inputs[urn] = effective
         if urn in self.replace or replaces(request.type, old.inputs, effective):
             self.steps[urn] = "replace"
+            args.inputs = effective  # IGNORED ON REPLACE
             return self.mocks.create(args, _next_id(old.id))
         if not changed_inputs(old.inputs, effective):
             self.steps[urn] = "same"
@@ -420,8 +427,10 @@ def up(
     targets: Iterable[str] | None = None,
     expect_error: bool = False,
     mocks: ClusterMocks | None = None,
+    environment: dict[str, str] | None = None,
 ) -> Update:
-    """`pulumi up` with `config`: the first when `stack` is None, else a later one over its state."""
+    """`pulumi up` with `config`: the first when `stack` is None, else a later one over its state;
+    `environment`: variables the program sees beside its config (as make replace-node sets)."""
     stack = stack or Stack({}, Cloud(), config)
     if refresh:
         stack = _refresh(stack)
@@ -431,8 +440,15 @@ def up(
     else:
         mocks.cloud = cloud
     monitor = ReplayMonitor(mocks, stack, set(replace_urns), None if targets is None else set(targets))
-    run = run_program(config, expect_error=expect_error, monitor=monitor)
+    saved = dict(os.environ)
+    os.environ.update(environment or {})
+    try:
+        run = run_program(config, expect_error=expect_error, monitor=monitor)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
     registered = {r.urn: Resource.of(r) for r in run.resources}
+    registered |= {urn: replace(registered[urn], inputs=inputs) for urn, inputs in monitor.inputs.items()}
     steps = dict(monitor.steps)
     if run.error is not None:  # nothing is registered after the error: the engine deletes nothing
         return Update(steps, [], [], stack, run)

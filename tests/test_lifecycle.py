@@ -167,11 +167,27 @@ def test_pausing_is_refused_while_a_one_time_spot_worker_runs_even_after_worker_
     message = str(refused.run.error)
     assert "kubeadm-aws:paused" in message and "kubeadm-lab-worker-1, kubeadm-lab-worker-2" in message
     assert len(refused.run.resources) == 0  # refused before anything is registered
-    # Once each has an on-demand instance, the cluster pauses.
+    # A plain `pulumi up --replace` creates the new instance with the state's market (ignored on a
+    # running node): still Spot. make replace-node gives it the program's.
     workers = [on_demand.stack.named(f"kubeadm-lab-worker-{i}").urn for i in (1, 2)]
-    moved = engine.up(config(), on_demand.stack, replace_urns=workers)
+    plain = engine.up(config(), on_demand.stack, replace_urns=workers)
+    assert engine.up(config(paused=True), plain.stack, refresh=True, expect_error=True).run.error is not None
+    names = {"KUBEADM_AWS_REPLACING": "kubeadm-lab-worker-1 kubeadm-lab-worker-2"}
+    moved = engine.up(config(), on_demand.stack, replace_urns=workers, environment=names)
+    assert sorted(replaced(moved)) == sorted(replaced(plain))
     pause = engine.up(config(paused=True), moved.stack, refresh=True)
     assert pause.run.error is None and replaced(pause) == []
+
+
+def test_a_node_replaced_after_a_resume_gets_a_public_address():
+    paused = engine.up(config(paused=True), built("one control plane").stack, refresh=True)
+    resumed = engine.up(config(), paused.stack, refresh=True)  # refreshed while stopped: no association
+    worker = resumed.stack.named("kubeadm-lab-worker-1")
+    assert worker.inputs["associatePublicIpAddress"] is False
+    replacing = {"KUBEADM_AWS_REPLACING": "kubeadm-lab-worker-1"}
+    update = engine.up(config(), resumed.stack, replace_urns=[worker.urn], environment=replacing)
+    assert update.stack.named("kubeadm-lab-worker-1").inputs["associatePublicIpAddress"] is True
+    assert update.stack.cloud.instances[update.stack.named("kubeadm-lab-worker-1").id].public_ip
 
 
 # --- replacement --------------------------------------------------------------------------------------

@@ -378,10 +378,27 @@ RESOURCES = [
 )
 def test_replace_acts_on_exactly_the_named_resource(tmp_path, kind, name, urn):
     state = json.dumps({"deployment": {"resources": RESOURCES}})
-    fake_command(tmp_path / "bin", "pulumi", f"""case "$*" in "stack export"*) echo '{state}' ;; esac""")
+    body = f"""case "$*" in
+  "stack export"*) echo '{state}' ;;
+  "up "*) echo "  replacing: ${{KUBEADM_AWS_REPLACING:-none}}" >>"$LOG" ;;
+esac"""
+    fake_command(tmp_path / "bin", "pulumi", body)
     result = run("replace.sh", "dev", kind, name, cwd=tmp_path, bin_dir=tmp_path / "bin")
     assert result.returncode == 0, result.stderr
-    assert calls(tmp_path)[-1] == f"pulumi up --stack dev --replace {urn}"
+    # A node's new instance takes the program's values of what a running node keeps (components/nodes.py).
+    assert calls(tmp_path)[-2:] == [
+        f"pulumi up --stack dev --replace {urn}",
+        f"  replacing: {name if kind == 'node' else 'none'}",
+    ]
+
+
+def test_nothing_is_replaced_on_a_paused_cluster(tmp_path):
+    state = json.dumps({"deployment": {"resources": RESOURCES}})
+    body = f"""case "$*" in "stack export"*) echo '{state}' ;; "config get paused"*) echo true ;; esac"""
+    fake_command(tmp_path / "bin", "pulumi", body)
+    result = run("replace.sh", "dev", "node", "kubeadm-lab-worker-1", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 1 and "Run make resume first" in result.stderr
+    assert not [line for line in calls(tmp_path) if line.startswith("pulumi up")]
 
 
 def test_replace_of_an_unknown_name_lists_the_names_of_that_kind(tmp_path):

@@ -63,13 +63,24 @@ main() {
     sed 's/.*:://' <<<"$urns" | sort >&2
     return 1
   fi
+  if [[ "$(pulumi config get paused --stack "$stack" 2>/dev/null || echo false)" == true ]]; then
+    echo "stack $stack is paused: its nodes are stopped, and the steps that follow a replacement reach them" \
+      "over SSH. Run make resume first." >&2
+    return 1
+  fi
   if [[ "$kind" == node && "$name" == "$(control_plane_of "$stack")" ]]; then
     # With other control planes, the new machine joins them; alone, it restores the newest snapshot.
     if [[ "$(control_plane_count "$stack")" == 1 ]]; then
       snapshot_before_replacing "$stack"
     fi
   fi
-  pulumi up --stack "$stack" --replace "$urn"
+  # The node's new instance takes the program's image, user data, type and market, not the state's
+  # (which Pulumi would copy for the properties a running node ignores).
+  if [[ "$kind" == node ]]; then
+    KUBEADM_AWS_REPLACING="$name" pulumi up --stack "$stack" --replace "$urn"
+  else
+    pulumi up --stack "$stack" --replace "$urn"
+  fi
 }
 
 main "$@"
