@@ -224,7 +224,13 @@ def test_keep_backups_on_destroy_keeps_the_bucket_and_its_settings_only():
 def stack_export(stack: engine.Stack) -> str:
     """`pulumi stack export` of the model's state: what before-destroy.sh reads."""
     resources = [
-        {"urn": r.urn, "type": r.type, "parent": r.parent, **({"retainOnDelete": True} if r.retain_on_delete else {})}
+        {
+            "urn": r.urn,
+            "type": r.type,
+            "parent": r.parent,
+            "dependencies": sorted(r.dependencies),
+            **({"retainOnDelete": True} if r.retain_on_delete else {}),
+        }
         for r in stack.resources.values()
     ]
     return json.dumps({"version": 3, "deployment": {"resources": resources}})
@@ -291,6 +297,19 @@ def test_a_stack_whose_state_keeps_the_access_policy_has_it_released_before_dest
     )
     _, (up,) = before_destroy(tmp_path, older, keep="true")
     assert up.split("--target ")[1:] == [policy.urn]
+
+
+def test_a_stack_whose_cleanup_does_not_wait_for_what_it_needs_gets_the_new_order_before_destroy(tmp_path):
+    stack = built("one control plane").stack
+    cleanup = stack.named(CLEANUP)
+    # As an earlier version of this program left it: waiting for the readiness gate and its own node only.
+    workers = {r.urn for r in stack.of_type(engine.INSTANCE) if "-worker-" in r.name}
+    older_cleanup = dataclasses.replace(cleanup, dependencies=cleanup.dependencies - workers)
+    older = engine.Stack({**stack.resources, cleanup.urn: older_cleanup}, stack.cloud, stack.config)
+    result, (up,) = before_destroy(tmp_path, older, keep="false")
+    assert result.returncode == 0 and "the cleanup order" in result.stdout
+    assert up.split("--target ")[1:] == [cleanup.urn]
+    assert before_destroy(tmp_path / "current", stack, keep="false")[1] == []
 
 
 # --- zones ----------------------------------------------------------------------------------------------

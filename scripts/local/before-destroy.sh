@@ -2,9 +2,10 @@
 # Runs before pulumi destroy (make destroy):
 # - refuses to destroy a paused cluster with AWS integration: the destroy's first step removes the
 #   cluster's load balancers and volumes from the running control plane, which a paused cluster lacks;
-# - applies the current keepBackupsOnDestroy first: pulumi destroy reads retain-on-delete (and the
-#   bucket's force-destroy) from the state, not from the config, so a value set just before the destroy
-#   needs a targeted pulumi up to count.
+# - brings into the state what pulumi destroy reads from there and not from the program, with a
+#   targeted pulumi up: the current keepBackupsOnDestroy (retain-on-delete and the bucket's
+#   force-destroy), and, for a stack last updated by an earlier version of this program, the AWS
+#   cleanup's dependencies (everything it needs is deleted after it) and its delete script.
 # Usage: before-destroy.sh STACK
 set -euo pipefail
 
@@ -16,20 +17,26 @@ setting() {
   pulumi config get "$key" --stack "$stack" 2>/dev/null || echo "$default"
 }
 
-# The URNs of the snapshot bucket's resources whose retain-on-delete in the state is not what
-# keepBackupsOnDestroy ($1, true or false) asks for: the bucket and its settings are kept with it,
-# anything else (the control plane's access policy) never is.
-backups_out_of_date() {
+# "URN reason" of each resource whose state pulumi destroy would act on differently from the program:
+# the snapshot bucket's resources whose retain-on-delete is not what keepBackupsOnDestroy ($2, true or
+# false) asks for (the bucket and its settings are kept with it, the access policy never), and an AWS
+# cleanup step that does not depend on every instance.
+out_of_date() {
   local stack="$1" keep="$2"
   pulumi stack export --stack "$stack" | KEEP="$keep" COMPONENT="$BACKUPS_COMPONENT" python3 -c '
 import json, os, sys
 resources = json.load(sys.stdin)["deployment"].get("resources") or []
 keep = os.environ["KEEP"] == "true"
+instances = {r["urn"] for r in resources if r["type"] == "aws:ec2/instance:Instance"}
 for resource in resources:
-    if resource.get("parent", "").split("::")[2].endswith(os.environ["COMPONENT"]) if resource.get("parent") else False:
+    parent = resource.get("parent") or "::::"
+    if parent.split("::")[2].endswith(os.environ["COMPONENT"]):
         wanted = keep and resource["type"].startswith("aws:s3/")
         if bool(resource.get("retainOnDelete")) != wanted:
-            print(resource["urn"])
+            print(resource["urn"], "keepBackupsOnDestroy")
+    if resource["type"] == "command:remote:Command" and resource["urn"].endswith("-aws-cleanup"):
+        if not instances <= set(resource.get("dependencies") or []):
+            print(resource["urn"], "the-cleanup-order")
 '
 }
 
@@ -42,19 +49,19 @@ refuse_paused() {
   fi
 }
 
-apply_keep_backups() {
-  local stack="$1" keep urns
+apply_to_state() {
+  local stack="$1" keep lines urn reason targets=() reasons=()
   keep=$(setting "$stack" keepBackupsOnDestroy false)
-  urns=$(backups_out_of_date "$stack" "$keep")
-  [[ -n "$urns" ]] || return 0
-  echo "keepBackupsOnDestroy is $keep, which the stack's state does not hold yet (pulumi destroy reads it" \
-    "from there): updating the snapshot bucket's resources first"
-  local targets=()
-  while read -r urn; do
+  lines=$(out_of_date "$stack" "$keep")
+  [[ -n "$lines" ]] || return 0
+  while read -r urn reason; do
     targets+=(--target "$urn")
-  done <<<"$urns"
+    [[ " ${reasons[*]} " == *" $reason "* ]] || reasons+=("$reason")
+  done <<<"$lines"
+  echo "the stack's state does not hold ${reasons[*]//-/ } as this program has it (pulumi destroy reads it" \
+    "from there): updating those resources first"
   if ! pulumi up --stack "$stack" "${targets[@]}"; then
-    echo "keepBackupsOnDestroy was not applied, so nothing was destroyed. Apply it with" \
+    echo "the state was not updated, so nothing was destroyed. Update it with" \
       "pulumi up --stack $stack ${targets[*]}, then run make destroy again." >&2
     return 1
   fi
@@ -63,7 +70,7 @@ apply_keep_backups() {
 main() {
   local stack="${1:?usage: before-destroy.sh STACK}"
   refuse_paused "$stack"
-  apply_keep_backups "$stack"
+  apply_to_state "$stack"
 }
 
 main "$@"
