@@ -89,12 +89,13 @@ SETTINGS: tuple[Setting, ...] = (
         "clusterName",
         "kubeadm-lab",
         Text(
-            # The etcd snapshot bucket's name starts with the cluster's, and S3 refuses bucket names that
-            # start with xn--, sthree- or amzn-s3-demo-.
-            r"(?!xn--|sthree(-|$)|amzn-s3-demo(-|$))[a-z][a-z0-9-]{0,30}[a-z0-9]",
+            # The etcd snapshot bucket's and the security groups' names start with the cluster's: S3
+            # refuses bucket names that start with xn--, sthree- or amzn-s3-demo-, EC2 group names sg-.
+            r"(?!xn--|sthree(-|$)|amzn-s3-demo(-|$)|sg(-|$))[a-z][a-z0-9-]{0,30}[a-z0-9]",
             "2-32 lowercase letters, digits or hyphens, starting with a letter and not ending with a hyphen; "
             "not starting with xn--, sthree or amzn-s3-demo (the etcd snapshot bucket is named after the cluster, "
-            "and S3 refuses bucket names that start so)",
+            "and S3 refuses bucket names that start so) nor sg (EC2 refuses security-group names that start "
+            "with sg-)",
         ),
         "Name of the cluster; prefixes every resource name and tag.",
         on_change="a new cluster: every resource is renamed, so all are created anew and the old ones deleted "
@@ -395,19 +396,22 @@ def aws_caller() -> dict[str, Any]:
     in the form the default provider gets from the stack's configuration."""
     config = pulumi.Config("aws")
     found: dict[str, Any] = {}
-    for key in AWS_CALLER_SETTINGS:
-        raw = config.get(key)
-        if raw is None:
-            continue
-        try:
-            value = json.loads(raw)
-        except ValueError:
-            value = raw
-        found[_snake(key)] = value if isinstance(value, (dict, list)) else raw
-    for key in AWS_SECRET_CALLER_SETTINGS:
-        if (secret := config.get_secret(key)) is not None:
-            found[_snake(key)] = secret
+    for key in (*AWS_CALLER_SETTINGS, *AWS_SECRET_CALLER_SETTINGS):
+        # A value the stack keeps secret (keys; an assumed role's external id) stays secret here.
+        secret = key in AWS_SECRET_CALLER_SETTINGS or runtime_config.is_config_secret(f"aws:{key}")
+        value = config.get_secret(key) if secret else config.get(key)
+        if value is not None:
+            found[_snake(key)] = pulumi.Output.from_input(value).apply(_structured) if secret else _structured(value)
     return found
+
+
+def _structured(raw: str) -> Any:
+    """A structured setting's JSON (a list or an object) parsed; any other value as it is."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, (dict, list)) else raw
 
 
 def replacing_nodes() -> frozenset[str]:

@@ -164,9 +164,11 @@ def run_program(
     project: str = PROJECT,
     mocks: pulumi.runtime.Mocks | None = None,
     monitor: RecordingMonitor | None = None,
+    secret_keys: tuple[str, ...] = (),
 ) -> ProgramRun:
     """Runs `program` as project `project` under the mock engine (by default: this stack, AWS mocks;
-    `monitor` decides what the engine answers for each registration, tests/engine.py's for a later run)."""
+    `monitor` decides what the engine answers for each registration, tests/engine.py's for a later run;
+    `secret_keys`: the config keys the stack keeps as secrets)."""
     if monitor is None:
         monitor = RecordingMonitor(mocks or ClusterMocks())
     mocks = monitor.mocks
@@ -176,7 +178,7 @@ def run_program(
     logger.propagate = False
 
     settings.set_root_resource(None)  # a fresh stack for every run
-    pulumi.runtime.set_all_config(config if config is not None else stack_config())
+    pulumi.runtime.set_all_config(config if config is not None else stack_config(), list(secret_keys))
     pulumi.runtime.set_mocks(mocks, project=project, stack=STACK, preview=False, monitor=monitor, logger=logger)
 
     outputs: dict[str, Any] = {}

@@ -76,6 +76,15 @@ def test_the_price_list_provider_acts_as_the_stacks_own_aws_identity():
     assert provider.inputs["profile"] == "lab" and json.loads(provider.inputs["assumeRoles"]) == json.loads(role)
     assert provider.inputs["secretKey"] == "wJalrXUtnFEMI" and "secretKey" in provider.secret_inputs
     assert provider.inputs["region"] == "us-east-1"  # its own region, not the stack's
+    assert "assumeRoles" not in provider.secret_inputs and "profile" not in provider.secret_inputs
+
+
+def test_a_caller_setting_the_stack_keeps_secret_stays_secret_in_the_price_list_provider():
+    config = stack_config()
+    role = '[{"roleArn": "arn:aws:iam::123456789012:role/deployer", "externalId": "s3cr3t"}]'
+    config["aws:assumeRoles"] = role
+    provider = run_program(config, secret_keys=("aws:assumeRoles",)).named("cost-price-list")
+    assert "assumeRoles" in provider.secret_inputs and json.loads(provider.inputs["assumeRoles"]) == json.loads(role)
 
 
 def test_the_filters_name_one_linux_on_demand_product_and_the_gp3_storage():

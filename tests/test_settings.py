@@ -69,13 +69,16 @@ def test_cluster_name_is_a_short_dns_label(value):
     assert_rejected(["kubeadm-aws:clusterName"], clusterName=value)
 
 
-@pytest.mark.parametrize("value", ["xn--lab", "sthree", "sthree-lab", "amzn-s3-demo", "amzn-s3-demo-lab"])
-def test_cluster_name_makes_a_bucket_name_s3_accepts(value):
-    # The snapshot bucket's name starts with the cluster's; S3 refuses these prefixes at create.
-    assert_rejected(["kubeadm-aws:clusterName", "S3 refuses bucket names"], clusterName=value)
+@pytest.mark.parametrize(
+    "value", ["xn--lab", "sthree", "sthree-lab", "amzn-s3-demo", "amzn-s3-demo-lab", "sg", "sg-lab"]
+)
+def test_cluster_name_makes_bucket_and_security_group_names_aws_accepts(value):
+    # The snapshot bucket's and the security groups' names start with the cluster's; S3 and EC2 refuse
+    # these prefixes at create.
+    assert_rejected(["kubeadm-aws:clusterName", "S3 refuses bucket names", "security-group names"], clusterName=value)
 
 
-@pytest.mark.parametrize("value", ["sthreelab", "xn-lab", "amzn-s3"])
+@pytest.mark.parametrize("value", ["sthreelab", "xn-lab", "amzn-s3", "sgx"])
 def test_names_that_only_resemble_those_prefixes_are_accepted(value):
     assert run_program(stack_config(clusterName=value)).error is None
 
