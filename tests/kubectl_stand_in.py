@@ -49,11 +49,18 @@ def option(flag):
     return args[args.index(flag) + 1] if flag in args else None
 
 namespace = option("-n")
-if namespace:  # kubectl takes it anywhere; the verb and its words are what remains
-    at = args.index("-n")
-    words = args[:at] + args[at + 2:]
-else:
-    words = args
+words = list(args)
+for flag in ("-n", "--kubeconfig"):  # kubectl takes them anywhere; the verb and its words are what remains
+    if flag in words:
+        at = words.index(flag)
+        del words[at:at + 2]
+words = [w for w in words if not w.startswith(("--kubeconfig=", "--request-timeout"))]
+
+# The API server is away while the clock `sleep` moves (tests/stand_ins/world.py) is before away_until.
+clock = json.loads((state / "clock.json").read_text()) if (state / "clock.json").exists() else 0
+away = json.loads((state / "api.json").read_text()).get("away_until", 0) if (state / "api.json").exists() else 0
+if clock < away:
+    sys.exit("The connection to the server 10.0.0.10:6443 was refused - did you specify the right host or port?")
 
 def jsonpath(document, template):
     document = {"apiVersion": "v1", "kind": "Object", **document}  # kubectl decodes only typed objects
@@ -70,7 +77,12 @@ for pattern, code, out in config["answers"]:
 if words[:2] == ["get", "--raw"]:
     sys.exit(0)
 if words[0] == "get" and option("-o") == "name":
-    print("\n".join(f"{words[1].rstrip('s')}/{o['metadata']['name']}" for o in objects(kind_of(words[1]))))
+    found = objects(kind_of(words[1]))
+    if len(words) > 2 and not words[2].startswith("-"):
+        found = [o for o in found if o["metadata"]["name"] == words[2]]
+        if not found:
+            sys.exit(f'Error from server (NotFound): {kind_of(words[1])} "{words[2]}" not found')
+    print("\n".join(f"{words[1].rstrip('s')}/{o['metadata']['name']}" for o in found))
     sys.exit(0)
 if words[0] == "get" and (option("-o") or "").startswith("jsonpath="):
     kind, template = kind_of(words[1]), option("-o")[len("jsonpath="):]

@@ -61,6 +61,18 @@ refresh_api_server_files() {
   fi
 }
 
+# Before each join attempt: kubeadm reset empties the certificate directory, and a control plane joins
+# only with the shared keys in place (kubeadm's preflight: SharedCertificateExists).
+before_join_attempt() {
+  install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
+  write_api_server_policies >/dev/null
+}
+
+# After the last failed attempt (its reset took the keys): the policies go too, as on a new machine.
+after_failed_join() {
+  rm -f "$AUDIT_POLICY_FILE" "$ADMISSION_CONFIG_FILE"
+}
+
 main() {
   # Not local: the EXIT trap runs after main has returned.
   keys_dir=$(mktemp -d)
@@ -68,7 +80,9 @@ main() {
   install -d -m 0700 "$(dirname "$LOG_FILE")"
   unpack_pki_bundle "$keys_dir"
   take_join_config "$keys_dir"
-  case "$(join_state "$KUBELET_KUBECONFIG" "$CONFIG_FILE")" in
+  local state
+  state=$(join_state "$KUBELET_KUBECONFIG" "$CONFIG_FILE") || return 1
+  case "$state" in
     joined)
       echo "$NODE_NAME has already joined this cluster as a control plane"
       refresh_api_server_files "$keys_dir"
@@ -79,8 +93,6 @@ main() {
       reset_node
       ;;
   esac
-  install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
-  write_api_server_policies >/dev/null
   join_with_retries
   give_kubectl_to "$LOGIN_USER"
 }

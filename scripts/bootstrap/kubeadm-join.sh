@@ -28,7 +28,9 @@ main() {
   install -m 0600 /dev/null "$CONFIG_FILE"
   trap 'rm -f "$CONFIG_FILE"' EXIT
   cat >"$CONFIG_FILE"
-  case "$(join_state "$KUBELET_KUBECONFIG" "$CONFIG_FILE")" in
+  local state
+  state=$(join_state "$KUBELET_KUBECONFIG" "$CONFIG_FILE") || return 1
+  case "$state" in
     joined)
       echo "$NODE_NAME has already joined this cluster"
       return 0

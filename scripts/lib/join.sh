@@ -2,7 +2,10 @@
 # kubeadm join, for workers and control planes alike: whether this node has joined (decided by the
 # cluster's identity, not by a file existing) and the join itself, retried, with a reset after each
 # failure. Needs NODE_NAME, ATTEMPTS, CONFIG_FILE, LOG_FILE and API_WAIT_SECONDS set by the script
-# that sources this, and redact-tokens.sh and node-reset.sh sourced.
+# that sources this, and redact-tokens.sh and node-reset.sh sourced. The script may define
+# before_join_attempt (puts back before each attempt what a reset takes away: kubeadm reset empties the
+# certificate directory) and after_failed_join (removes what the script itself wrote, so that a node
+# whose join failed is as it was).
 
 # sha256:<hex> of the public key of a PEM certificate, as kubeadm pins a CA.
 ca_pin() {
@@ -31,9 +34,11 @@ cluster_knows_node() {
   fi
 }
 
-# joined, stale (reset it, then join) or fresh.
+# joined, stale (reset it, then join) or fresh. Fails, having changed nothing, while the API server
+# does not answer: a joined node is never taken for a stale one. Callers must stop on that failure
+# (state=$(join_state …) || return 1): a `case "$(join_state …)"` would go on.
 join_state() {
-  local kubeconfig="$1" join_config="$2" deadline=$((SECONDS + API_WAIT_SECONDS)) known
+  local kubeconfig="$1" join_config="$2" waited=0 known
   if [[ ! -f "$kubeconfig" ]]; then
     echo fresh
     return 0
@@ -42,19 +47,28 @@ join_state() {
     echo stale
     return 0
   fi
+  # Time is counted by the waits, not the clock, so that a test's sleep can stand in for them.
   while known=$(cluster_knows_node "$kubeconfig") && [[ "$known" == unknown ]]; do
-    if ((SECONDS >= deadline)); then
+    if ((waited >= API_WAIT_SECONDS)); then
       echo "the API server did not answer within ${API_WAIT_SECONDS}s; leaving $NODE_NAME as it is" >&2
       return 1
     fi
     sleep 10
+    waited=$((waited + 10))
   done
   if [[ "$known" == yes ]]; then echo joined; else echo stale; fi
 }
 
+# Runs the hook NAME if the script defines it.
+run_hook() {
+  if declare -F "$1" >/dev/null; then "$1"; fi
+}
+
 join_with_retries() {
   local attempt
+  install -d -m 0700 "$(dirname "$LOG_FILE")"
   for ((attempt = 1; attempt <= ATTEMPTS; attempt++)); do
+    run_hook before_join_attempt
     if kubeadm join --config "$CONFIG_FILE" >"$LOG_FILE" 2>&1; then
       echo "$NODE_NAME joined the cluster (attempt $attempt)"
       return 0
@@ -66,6 +80,7 @@ join_with_retries() {
       sleep $((attempt * 15))
     fi
   done
+  run_hook after_failed_join
   echo "$NODE_NAME was reset so that the next pulumi up retries the join" >&2
   return 1
 }

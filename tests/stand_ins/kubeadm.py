@@ -1,0 +1,174 @@
+"""kubeadm, as far as the node steps rely on it (kubernetes/kubernetes cmd/kubeadm, v1.3x):
+
+- `reset --force` (app/cmd/phases/reset/cleanupnode.go, resetConfigDir): deletes the contents of
+  /etc/kubernetes/manifests, /var/lib/kubelet and the certificate directory /etc/kubernetes/pki, and
+  the files admin.conf, super-admin.conf, kubelet.conf, bootstrap-kubelet.conf,
+  controller-manager.conf and scheduler.conf; on a control plane (an etcd manifest) it first removes
+  the node's etcd member and the etcd data directory (phases/reset/removeetcdmember.go).
+- `join --config FILE` runs the preflight checks first (app/preflight/checks.go, RunJoinNodeChecks):
+  /etc/kubernetes/manifests must be empty, kubelet.conf and bootstrap-kubelet.conf must not exist, and
+  on a worker /etc/kubernetes/pki/ca.crt must not exist either; a control-plane join without a
+  certificate key needs the shared certificates in place (app/cmd/phases/join/preflight.go:
+  SharedCertificateExists: ca, sa, front-proxy-ca, etcd/ca). Discovery then reaches the API server and
+  accepts its CA only if it matches a pinned hash, and the token must be one the cluster holds. On
+  success the kubelet's kubeconfig is written (and on a control plane admin.conf, the static pod
+  manifests and an etcd member) and the Node registers.
+- A test may make a join fail halfway (the `kubeadm` fault "kubelet-bootstrap"): it writes
+  bootstrap-kubelet.conf and kubelet.conf, then fails waiting for the kubelet's TLS bootstrap, as
+  kubeadm does when the kubelet does not come up ("timed out waiting for the condition"). With
+  "connection-lost" the step's shell is killed at that point instead, as when the SSH session drops.
+- `version -o short` prints VERSION.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+
+from tests.stand_ins import world
+
+VERSION = "v1.36.2"
+KUBERNETES = Path("/etc/kubernetes")
+PKI = KUBERNETES / "pki"
+MANIFESTS = KUBERNETES / "manifests"
+KUBELET_DIR = Path("/var/lib/kubelet")
+ETCD_DIR = Path("/var/lib/etcd")
+KUBECONFIGS = ("admin.conf", "super-admin.conf", "kubelet.conf", "bootstrap-kubelet.conf",
+               "controller-manager.conf", "scheduler.conf")  # fmt: skip
+SHARED_CERTIFICATES = ("ca.crt", "ca.key", "sa.key", "sa.pub", "front-proxy-ca.crt", "front-proxy-ca.key",
+                       "etcd/ca.crt", "etcd/ca.key")  # fmt: skip
+
+
+def fail(message: str) -> None:
+    print(message, file=sys.stderr)
+    sys.exit(1)
+
+
+def clean_dir(path: Path) -> None:
+    if path.is_dir():
+        for child in path.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+
+
+def reset() -> None:
+    if (MANIFESTS / "etcd.yaml").exists():  # the member of the node it runs on
+        name = world.NODE
+        world.save("etcd-members", [m for m in world.objects("etcd-members") if m["name"] != name])
+        shutil.rmtree(ETCD_DIR, ignore_errors=True)
+    for directory in (MANIFESTS, KUBELET_DIR, PKI):
+        clean_dir(directory)
+    for name in KUBECONFIGS:
+        (KUBERNETES / name).unlink(missing_ok=True)
+    print("[reset] Deleting contents of directories: [/etc/kubernetes/manifests /var/lib/kubelet /etc/kubernetes/pki]")
+
+
+def discovery_hash(ca_pem: str) -> str:
+    key = x509.load_pem_x509_certificate(ca_pem.encode()).public_key()
+    der = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(der).hexdigest()
+
+
+def kubeconfig(ca_pem: str, server: str, user: str) -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {
+                    "name": "kubernetes",
+                    "cluster": {
+                        "server": f"https://{server}",
+                        "certificate-authority-data": base64.b64encode(ca_pem.encode()).decode(),
+                    },
+                }  # fmt: skip
+            ],
+            "users": [{"name": user, "user": {"client-certificate-data": "Y2VydA==", "client-key-data": "a2V5"}}],
+        }
+    )
+
+
+def write(path: Path, text: str, mode: int = 0o600) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(mode)
+
+
+def preflight(control_plane: bool) -> None:
+    errors = []
+    if MANIFESTS.is_dir() and any(MANIFESTS.iterdir()):
+        errors.append(f"[ERROR DirAvailable--etc-kubernetes-manifests]: {MANIFESTS} is not empty")
+    for name in ("kubelet.conf", "bootstrap-kubelet.conf"):
+        if (KUBERNETES / name).exists():
+            errors.append(f"[ERROR FileAvailable--etc-kubernetes-{name.replace('.', '-')}]: "
+                          f"{KUBERNETES / name} already exists")  # fmt: skip
+    if not control_plane and (PKI / "ca.crt").exists():
+        errors.append(f"[ERROR FileAvailable--etc-kubernetes-pki-ca.crt]: {PKI / 'ca.crt'} already exists")
+    if errors:
+        fail("error execution phase preflight: [preflight] Some fatal errors occurred:\n\t" + "\n\t".join(errors))
+    if control_plane:
+        missing = [name for name in SHARED_CERTIFICATES if not (PKI / name).is_file()]
+        if missing:
+            fail("error execution phase preflight: One or more conditions for hosting a new control plane instance "
+                 f"is not satisfied.\n\nfailure loading certificate for {missing[0]}: couldn't load the certificate "
+                 f"file {PKI / missing[0]}: open {PKI / missing[0]}: no such file or directory")  # fmt: skip
+
+
+def join(config_file: str) -> None:
+    config = yaml.safe_load(Path(config_file).read_text())
+    token = config["discovery"]["bootstrapToken"]
+    name = config["nodeRegistration"]["name"]
+    control_plane = "controlPlane" in config
+    preflight(control_plane)
+    endpoint = token["apiServerEndpoint"]
+    if not world.api_answers():
+        fail(f"error execution phase preflight: couldn't validate the identity of the API Server: Get "
+             f'"https://{endpoint}/api/v1/namespaces/kube-public/configmaps/cluster-info": dial tcp {endpoint}: '
+             "connect: connection refused")  # fmt: skip
+    ca = world.cluster_ca()
+    if (pin := discovery_hash(ca)) not in token["caCertHashes"]:
+        fail("error execution phase preflight: couldn't validate the identity of the API Server: cluster CA "
+             f'found in cluster-info ConfigMap is invalid: none of the public keys "{pin}" are pinned')  # fmt: skip
+    if token["token"] not in world.objects("tokens"):
+        fail(f"error execution phase preflight: couldn't validate the identity of the API Server: token id "
+             f"\"{token['token'].split('.')[0]}\" is invalid for this cluster or it has expired")  # fmt: skip
+    fault = world.take_fault("kubeadm")
+    if fault in ("kubelet-bootstrap", "connection-lost"):
+        write(KUBERNETES / "bootstrap-kubelet.conf", kubeconfig(ca, endpoint, "tls-bootstrap-token-user"))
+        write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
+        if fault == "connection-lost":
+            os.kill(os.getppid(), signal.SIGKILL)
+        fail("error execution phase kubelet-start: timed out waiting for the condition")
+    if control_plane:
+        for manifest in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+            write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{name}\n")
+        write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
+        (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
+        world.save("etcd-members", [*world.objects("etcd-members"), {"name": name}])
+    else:
+        write(PKI / "ca.crt", ca, 0o644)
+    write(KUBELET_DIR / "config.yaml", "kind: KubeletConfiguration\n", 0o644)
+    write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
+    nodes = [n for n in world.objects("nodes") if n["metadata"]["name"] != name]
+    world.save("nodes", [*nodes, {"metadata": {"name": name}}])
+    print("This node has joined the cluster")
+
+
+def main(args: list[str]) -> None:
+    world.log("kubeadm", args)
+    if args[:1] == ["version"]:
+        print(VERSION)
+    elif args[:1] == ["reset"]:
+        reset()
+    elif args[:1] == ["join"]:
+        join(args[args.index("--config") + 1])
+    else:
+        fail(f"the kubeadm stand-in does not know: {' '.join(args)}")

@@ -1,0 +1,63 @@
+"""What the stand-ins share: the call log, a clock that only `sleep` moves, whether the API server
+answers, the cluster's objects and CA, and the faults a test asks for."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+STATE = Path(os.environ.get("KUBE_STATE", "/nonexistent"))
+NODE = os.environ.get("STAND_IN_NODE", "")  # the node the tool runs on (tests/fresh_node.py)
+REFUSED = "The connection to the server {server} was refused - did you specify the right host or port?"
+
+
+def log(tool: str, args: list[str]) -> None:
+    with open(STATE / "calls.log", "a") as calls:
+        calls.write(f"{tool} {' '.join(args)}\n")
+
+
+def _read(name: str, default):
+    path = STATE / name
+    return json.loads(path.read_text()) if path.exists() else default
+
+
+def _write(name: str, value) -> None:
+    (STATE / name).write_text(json.dumps(value))
+
+
+def now() -> float:
+    """Seconds the node's steps have slept since the test began."""
+    return _read("clock.json", 0.0)
+
+
+def advance(seconds: float) -> None:
+    _write("clock.json", now() + seconds)
+
+
+def api_answers() -> bool:
+    """The API server is away until the clock reaches `away_until` (tests/fresh_node.py Cluster.away)."""
+    return now() >= _read("api.json", {}).get("away_until", 0)
+
+
+def objects(kind: str) -> list[dict]:
+    return _read(f"{kind}.json", [])
+
+
+def save(kind: str, items: list[dict]) -> None:
+    _write(f"{kind}.json", items)
+
+
+def cluster_ca() -> str:
+    return (STATE / "ca.crt").read_text()
+
+
+def take_fault(tool: str) -> str | None:
+    """The next fault a test asked `tool` to show (a list per tool, used up in order), or None."""
+    faults = _read("faults.json", {})
+    queue = faults.get(tool, [])
+    if not queue:
+        return None
+    fault = queue.pop(0)
+    _write("faults.json", faults)
+    return fault
