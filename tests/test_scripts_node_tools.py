@@ -22,15 +22,21 @@ def fake_etcdutl(version: str) -> str:
 
 
 def ctr_with_image(tmp_path: Path, version: str) -> str:
-    """A ctr whose image holds etcdctl and an etcdutl of `version`."""
+    """A ctr whose image holds etcdctl and an etcdutl of `version`. As containerd's ctr does
+    (cmd/ctr/commands/images/mount.go and unmount.go), `images mount` takes a lease named after the target
+    and prepares a snapshot of that name, and `images unmount` unmounts, removing the lease and the
+    snapshot only with --rm; what is left is in ctr-state/."""
     image_root = tmp_path / "image" / "usr" / "local" / "bin"
     image_root.mkdir(parents=True)
     (image_root / "etcdutl").write_text(fake_etcdutl(version))
     (image_root / "etcdctl").write_text("#!/bin/sh\n")
-    body = (
-        f'case "$3 $4" in "images mount") cp -r "{tmp_path}/image/." "$6" ;; '
-        '"images unmount") rm -rf "${5:?}"/* ;; esac'
-    )
+    state = tmp_path / "ctr-state"
+    state.mkdir()
+    body = f"""target="${{@: -1}}" held="{state}/$(basename "${{@: -1}}")"
+case "$3 $4" in
+  "images mount") cp -r "{tmp_path}/image/." "$target" && touch "$held.lease" "$held.snapshot" ;;
+  "images unmount") rm -rf "${{target:?}}"/* && if [[ " $* " == *" --rm "* ]]; then rm -f "$held".*; fi ;;
+esac"""
     return stand_in(tmp_path / "bin", "ctr", body)
 
 
@@ -60,6 +66,8 @@ def test_missing_or_older_tools_are_copied_out_of_the_pinned_image(tmp_path):
     assert calls[0] == "ctr -n k8s.io images pull quay.io/coreos/etcd:v3.6.14"
     assert calls[-1].startswith("ctr -n k8s.io images unmount")
     assert (bin_dir / "etcdctl").exists() and "3.6.14" in (bin_dir / "etcdutl").read_text()
+    # containerd keeps no lease or snapshot of the copy, and the mount point is gone.
+    assert list((tmp_path / "ctr-state").iterdir()) == []
 
 
 def test_an_image_without_the_pinned_version_is_refused(tmp_path):

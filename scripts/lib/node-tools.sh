@@ -18,7 +18,7 @@ ensure_etcd_tools() {
   mount=$(mktemp -d)
   ctr -n k8s.io images mount "$image" "$mount" >/dev/null
   install -m 0755 "$mount/usr/local/bin/etcdctl" "$mount/usr/local/bin/etcdutl" "$bin_dir/"
-  ctr -n k8s.io images unmount "$mount" >/dev/null
+  ctr -n k8s.io images unmount --rm "$mount" >/dev/null  # --rm: the lease and the snapshot too
   rmdir "$mount"
   if ! "$bin_dir/etcdutl" version | grep -qx "etcdutl version: $version"; then
     echo "$image holds no etcdutl $version" >&2
