@@ -16,12 +16,14 @@ LOGGED_PACKAGES = (
 )
 
 
-def kubectl(cluster: str, kubelet: str, annotation: str = "") -> str:
+def kubectl(cluster: str, kubelet: str, annotation: str = "", control_planes: int = 1) -> str:
     """A kubectl for a cluster at version `cluster` whose node's kubelet is at `kubelet`."""
+    listed = "\\n".join(f"node/lab-cp-{i}" for i in range(control_planes))
     return f"""case "$*" in
   *kubeadm-config*) printf 'kind: ClusterConfiguration\\nkubernetesVersion: {cluster}\\n' ;;
   *kubeletVersion*) echo {kubelet} ;;
   *drained-for-upgrade*) echo "{annotation}" ;;
+  *node-role.kubernetes.io/control-plane*) printf '{listed}\\n' ;;
 esac"""
 
 
@@ -78,12 +80,13 @@ def test_skipping_a_minor_or_going_down_is_refused(tmp_path, cluster, target, sa
 
 # --- the control plane --------------------------------------------------------------------------------
 
+SCRIPT_CP = "bootstrap/upgrade-control-plane.sh"
 CONTROL_PLANE = {"NODE_NAME": "lab-cp", "BACKUP_UNIT": "kubeadm-aws-etcd-backup", "ADMIN_KUBECONFIG": "k"}
 
 
-def upgrade_control_plane(tmp_path: Path, cluster: str, kubelet: str, target: str):
+def upgrade_control_plane(tmp_path: Path, cluster: str, kubelet: str, target: str, control_planes: int = 3):
     bin_dir = tmp_path / "bin"
-    stand_in(bin_dir, "kubectl", kubectl(cluster, kubelet))
+    stand_in(bin_dir, "kubectl", kubectl(cluster, kubelet, control_planes=control_planes))
     stand_in(bin_dir, "kubeadm", 'case "$*" in "version -o short") echo v1.37.2 ;; esac')
     path = stand_in(bin_dir, "systemctl", "true")
     return run_script(
@@ -108,6 +111,24 @@ def test_a_control_plane_upgrade_takes_a_snapshot_before_changing_anything(tmp_p
     uncordon = changes.index("kubectl uncordon lab-cp")
     assert apply < drain < kubelet < restart < uncordon
     assert "the control plane was upgraded to Kubernetes 1.37" in result.stdout
+
+
+@pytest.mark.parametrize("control_planes, mode", [(1, "cordon"), (3, "drain"), (5, "drain")])
+def test_a_kubelet_is_drained_only_where_its_pods_have_another_control_plane_to_go_to(control_planes, mode):
+    decided = run_function(SCRIPT_CP, f"kubelet_upgrade_mode {control_planes}", **CONTROL_PLANE, TARGET_MINOR="1.37")
+    assert decided.stdout.strip() == mode, decided.stderr
+
+
+def test_the_only_control_plane_is_cordoned_not_drained(tmp_path):
+    # Its EBS CSI controller replicas are bound to control planes, and their budget lets one be away: a
+    # drain would wait for the second eviction until it timed out, every run.
+    result, calls = upgrade_control_plane(
+        tmp_path, cluster="v1.36.4", kubelet="v1.36.4", target="1.37", control_planes=1
+    )
+    assert result.returncode == 0, result.stderr
+    assert "kubectl cordon lab-cp" in calls and not [c for c in calls if c.startswith("kubectl drain")]
+    assert calls.index("kubectl cordon lab-cp") < calls.index("systemctl restart kubelet")
+    assert calls.index("systemctl restart kubelet") < calls.index("kubectl uncordon lab-cp")
 
 
 def test_at_the_target_minor_nothing_changes(tmp_path):

@@ -55,8 +55,26 @@ upgrade_control_plane_components() {
   echo "the control plane runs $version" >&2
 }
 
+# drain, or cordon when this is the only control plane: the pods bound to control planes (the EBS CSI
+# controller, whose PodDisruptionBudget lets one replica of two be away) have nowhere else to go, so a
+# drain could never finish. A kubelet restart leaves the running containers running.
+kubelet_upgrade_mode() {
+  local control_planes="$1"
+  if ((control_planes > 1)); then echo drain; else echo cordon; fi
+}
+
+control_plane_count() {
+  kubectl get nodes -l node-role.kubernetes.io/control-plane -o name | grep -c . || true
+}
+
 upgrade_this_kubelet() {
-  kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT_SECONDS}s" >&2
+  local count
+  count=$(control_plane_count)
+  if [[ "$(kubelet_upgrade_mode "$count")" == drain ]]; then
+    kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --timeout="${DRAIN_TIMEOUT_SECONDS}s" >&2
+  else
+    kubectl cordon "$NODE_NAME" >&2
+  fi
   use_kubernetes_repository "$TARGET_MINOR"
   install_held kubelet kubectl
   systemctl daemon-reload
