@@ -39,8 +39,20 @@ install -d -m 0755 /etc/kubernetes/manifests  # shipped by the kubelet package (
 install -d -m 0755 /etc/containerd && echo 'version = 3' >/etc/containerd/config.toml  # install-containerd.sh
 id ubuntu >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ubuntu  # the Ubuntu image's login user
 """
-# The stand-ins on a node's PATH: the module that plays each tool (tests/stand_ins/).
-STAND_INS = {"kubeadm": "kubeadm", "sleep": "sleep", "systemctl": "quiet", "crictl": "quiet", "ctr": "quiet"}
+# The stand-ins on a node's PATH: the function of tests/stand_ins/ that plays each tool (those of
+# quiet.py are told the tool's name).
+STAND_INS = {
+    "kubeadm": "kubeadm.main",
+    "sleep": "sleep.main",
+    "etcdctl": "etcd_tools.etcdctl",
+    "etcdutl": "etcd_tools.etcdutl",
+    "curl": "network.curl",
+    "ctr": "containerd.main",
+    "aws": "aws.main",
+    "systemctl": "quiet.main",
+    "crictl": "quiet.main",
+    "snap": "quiet.main",
+}
 LOGS = "var/log"  # what a step may write whatever happens: not part of the node's state
 
 
@@ -73,11 +85,12 @@ class Cluster(FakeCluster):
         super().__init__(root, {"nodes": [], "tokens": list(tokens), "etcd-members": []})
         (self.state / "ca.crt").write_text(ca_pem)
         bin_dir = root / "bin"
-        for tool, module in STAND_INS.items():
-            call = f"{module}.main(sys.argv[1:])" if module != "quiet" else f"{module}.main({tool!r}, sys.argv[1:])"
+        for tool, function in STAND_INS.items():
+            module = function.split(".")[0]
+            arguments = f"{tool!r}, sys.argv[1:]" if module == "quiet" else "sys.argv[1:]"
             (bin_dir / tool).write_text(
                 f"#!{sys.executable}\nimport sys\nsys.path.insert(0, {str(ROOT)!r})\n"
-                f"from tests.stand_ins import {module}\n{call}\n"
+                f"from tests.stand_ins import {module}\n{function}({arguments})\n"
             )
             (bin_dir / tool).chmod(0o755)
 
@@ -102,6 +115,15 @@ class Cluster(FakeCluster):
     def save(self, kind: str, items: list) -> None:
         """What the cluster holds of a kind (nodes, tokens, etcd-members), as the stand-ins keep it."""
         (self.state / f"{kind}.json").write_text(json.dumps(items))
+
+    def endpoint(self, address: str, said: str) -> None:
+        """What ADDRESS:PORT does when a step probes it: answers, refused or silent."""
+        endpoints = self._read("endpoints.json", {})
+        (self.state / "endpoints.json").write_text(json.dumps({**endpoints, address: said}))
+
+    def save_object(self, name: str, value) -> None:
+        """A state file the stand-ins read as a whole (s3.json: the bucket's keys)."""
+        (self.state / name).write_text(json.dumps(value))
 
     def nodes(self) -> list[str]:
         return self.names("nodes")
@@ -137,6 +159,7 @@ class Node:
             "STEP": script,
             "HOME": "/root",
             "STAND_IN_NODE": self.name,
+            "STAND_IN_BIN": str(self.cluster.root / "bin"),
         }
         return subprocess.run(["unshare", "-mn", "bash", "-c", inner], input=stdin, capture_output=True, text=True,
                               env=environment)  # fmt: skip

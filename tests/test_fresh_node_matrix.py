@@ -47,7 +47,7 @@ class StepUnderTest:
         ca = run.named("pki-ca").state["certPem"]
         found = Cluster(tmp_path / "cluster", ca, tokens=(join_token_for(f"{self.node}-join-token"),))
         found.save("nodes", [{"metadata": {"name": "kubeadm-lab-control-plane"}}])
-        found.save("etcd-members", [{"name": "kubeadm-lab-control-plane"}])
+        found.save("etcd-members", [{"id": "m1", "name": "kubeadm-lab-control-plane", "ip": "10.0.0.10"}])
         return found
 
     def run(self, node: Node):
@@ -156,8 +156,115 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.__name__.replace("_", "-") for c in CASES])
-@pytest.mark.parametrize("step", STEPS, ids=[s.name.removeprefix("kubeadm-lab-") for s in STEPS])
+# --- the first control plane of a highly available cluster, replaced: join the others or build? --------
+
+FIRST = "kubeadm-lab-control-plane"
+OLD_ADDRESS = "10.0.9.7"  # its old machine's, still an etcd member
+
+
+@dataclass(frozen=True)
+class FirstControlPlane(StepUnderTest):
+    """The init step of the first of three control planes, on its new machine, in a cluster whose other
+    two run (or not, as each case says)."""
+
+    def cluster(self, tmp_path) -> Cluster:
+        run = self.program()
+        found = Cluster(tmp_path / "cluster", run.named("pki-ca").state["certPem"])
+        others = run.outputs["controlPlanePrivateIps"][1:]
+        found.save("nodes", [{"metadata": {"name": n}} for n in (FIRST, f"{FIRST}-2", f"{FIRST}-3")])
+        found.save("etcd-members", [{"id": "old1", "name": FIRST, "ip": OLD_ADDRESS}] + [
+            {"id": f"m{i}", "name": f"{FIRST}-{i}", "ip": ip} for i, ip in enumerate(others, 2)
+        ])  # fmt: skip
+        found.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e"}}])
+        return found
+
+    def others(self) -> list[str]:
+        return self.program().outputs["controlPlanePrivateIps"][1:]
+
+    def address(self) -> str:
+        return self.program().outputs["controlPlanePrivateIps"][0]
+
+    def others_say(self, cluster: Cluster, said: str) -> None:
+        for ip in self.others():
+            for port in (6443, 2379):
+                cluster.endpoint(f"{ip}:{port}", said)
+
+    def rejoined(self, cluster: Cluster, node: Node) -> bool:
+        members = {m["name"]: m for m in cluster._read("etcd-members.json", [])}
+        return (
+            FIRST in cluster.nodes()
+            and members[FIRST].get("ip") == self.address()
+            and "old1" not in {m["id"] for m in members.values()}
+            and node.has("/etc/kubernetes/admin.conf")
+            and node.has("/home/ubuntu/.kube/config")
+        )
+
+
+def others_answer(step, cluster, node):
+    step.others_say(cluster, "answers")
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert step.rejoined(cluster, node) and result.stdout.strip() == "cluster-id=3f1c2a9e"
+    assert "kubeadm init --config" not in "\n".join(cluster.calls("kubeadm"))
+
+
+def others_start_answering_after_a_while(step, cluster, node):
+    # Their machines are starting: no answer at first, then their API servers and etcd answer.
+    step.others_say(cluster, "silent")
+    cluster.fault("curl", *["silent"] * 6)
+    step.others_say(cluster, "answers")
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert step.rejoined(cluster, node)
+
+
+def others_silent_for_long(step, cluster, node):
+    # Stopped, or gone without leaving the stack: never a second etcd beside them.
+    step.others_say(cluster, "silent")
+    before, members = files(node), cluster.etcd_members()
+    result = step.run(node)
+    assert result.returncode == 1 and "a new cluster beside them would be a second etcd" in result.stderr
+    assert files(node) == before and cluster.etcd_members() == members
+    assert cluster.calls("kubeadm") == []
+
+
+def others_up_serving_nothing_after_the_cluster_ran(step, cluster, node):
+    step.others_say(cluster, "refused")
+    cluster.save_object("s3.json", {step.program().outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
+    before = files(node)
+    result = step.run(node)
+    assert result.returncode == 1 and "building a new one would lose it" in result.stderr
+    assert files(node) == before and cluster.calls("kubeadm") == []
+
+
+def the_clusters_first_build(step, cluster, node):
+    # The others' machines are up and serve nothing yet, the bucket is empty: this one builds it.
+    step.others_say(cluster, "refused")
+    cluster.save("nodes", [])
+    cluster.save("etcd-members", [])
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert "kubeadm init --config /etc/kubeadm-aws/kubeadm-config.yaml" in cluster.calls("kubeadm")
+    assert cluster.etcd_members() == [FIRST] and node.has("/home/ubuntu/.kube/config")
+
+
+FIRST_CASES = [
+    others_answer,
+    others_start_answering_after_a_while,
+    others_silent_for_long,
+    others_up_serving_nothing_after_the_cluster_ran,
+    the_clusters_first_build,
+]
+STEPS.append(FirstControlPlane(f"{FIRST}-kubeadm-init", FIRST, ha_run, control_plane=True))
+
+CELLS = [(step, case) for step in STEPS for case in (FIRST_CASES if isinstance(step, FirstControlPlane) else CASES)]
+
+
+@pytest.mark.parametrize(
+    "step, case",
+    CELLS,
+    ids=[f"{s.name.removeprefix('kubeadm-lab-')}/{c.__name__.replace('_', '-')}" for s, c in CELLS],
+)
 def test_node_step(tmp_path, step, case):
     cluster = step.cluster(tmp_path)
     node = Node(tmp_path, cluster, step.node)

@@ -257,12 +257,13 @@ def test_the_encryption_step_asks_every_api_server_after_every_control_plane_has
         assert depends_on(run, step, f"{name}-join")
 
 
-def test_only_a_highly_available_first_control_plane_checks_for_others_answering():
-    dns = balancers(ha())
-    assert variable(script_of(ha().named(f"{CP}-kubeadm-init").inputs["create"]), "SHARED_ENDPOINT") == (
-        f"{dns['internal']}:6443"
-    )
-    assert variable(script_of(ha(1).named(f"{CP}-kubeadm-init").inputs["create"]), "SHARED_ENDPOINT") == "none"
+def test_only_a_highly_available_first_control_plane_asks_the_others_and_it_asks_each_directly():
+    run = ha()
+    script = script_of(run.named(f"{CP}-kubeadm-init").inputs["create"])
+    assert variable(script, "OTHER_CONTROL_PLANE_IPS").split() == run.outputs["controlPlanePrivateIps"][1:]
+    assert variable(script, "API_SERVER_PORT") == "6443" and variable(script, "ETCD_CLIENT_PORT") == "2379"
+    single = script_of(ha(1).named(f"{CP}-kubeadm-init").inputs["create"])
+    assert variable(single, "OTHER_CONTROL_PLANE_IPS") == "none"
 
 
 def test_a_replaced_first_control_plane_would_join_the_others_with_a_configuration_of_its_own():

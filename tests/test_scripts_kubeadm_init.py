@@ -50,7 +50,7 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "AUDIT_LOG_DIR": str(tmp_path / "audit"),
         "SECRETS_KEY_FILE": str(tmp_path / "secrets-key"),
         "STATE_DIR": str(tmp_path / "state"),
-        "SHARED_ENDPOINT": "none",
+        "API_SERVER_PORT": "6443",
         "OTHER_CONTROL_PLANE_IPS": "none",
         "ETCD_CLIENT_PORT": "2379",
         "REJOIN_CONFIG": "kind: JoinConfiguration\n",
@@ -234,22 +234,61 @@ def test_the_cluster_identity_is_the_only_line_on_stdout(tmp_path):
     assert result.stdout == "cluster-id=3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa\n"
 
 
-@pytest.mark.parametrize("answers", [True, False], ids=["others-answer", "none-answer"])
-def test_a_highly_available_first_control_plane_asks_whether_others_answer(tmp_path, answers):
-    path = stand_in(tmp_path / "bin", "curl", "exit 0" if answers else "exit 7")
-    env = variables(tmp_path, SHARED_ENDPOINT="internal-api.elb.amazonaws.com:6443", PATH=path)
-    result = run_function(SCRIPT, "other_control_planes_answer", **env)
-    assert (result.returncode == 0) is answers
-    assert (
-        "curl --silent --insecure --fail --max-time 5 --output /dev/null https://internal-api.elb.amazonaws.com:6443/readyz"
-        in (tmp_path / "calls.log").read_text()
-    )
+@pytest.mark.parametrize(
+    "told, snapshot, decided",
+    [
+        ("10.0.1.8:answers 10.0.2.9:silent", "unknown", "rejoin"),  # one answers: a cluster runs there
+        ("10.0.1.8:refused 10.0.2.9:answers", "unknown", "rejoin"),
+        ("10.0.1.8:refused 10.0.2.9:refused", "none", "init"),  # up, serving nothing, never ran: first build
+        ("10.0.1.8:refused 10.0.2.9:refused", "present", "refused"),  # the cluster ran: they are down
+        ("10.0.1.8:silent 10.0.2.9:refused", "unknown", "refused"),  # stopped or gone: not proven
+        ("10.0.1.8:silent 10.0.2.9:silent", "unknown", "refused"),
+    ],
+)
+def test_a_first_control_plane_among_others_decides_on_evidence(tmp_path, told, snapshot, decided):
+    result = run_function(SCRIPT, f'first_control_plane_decision "{told}" {snapshot}', **variables(tmp_path))
+    if decided == "refused":
+        assert result.returncode == 1 and result.stdout == "" and "Nothing was changed" in result.stderr
+    else:
+        assert result.returncode == 0 and result.stdout.strip() == decided
 
 
-def test_a_single_control_plane_asks_no_load_balancer(tmp_path):
+@pytest.mark.parametrize(
+    "api, etcd, said",
+    [(0, 35, "answers"), (7, 35, "answers"), (22, 7, "answers"), (7, 7, "refused"), (28, 7, "refused"),
+     (28, 28, "silent")],
+)  # fmt: skip
+def test_each_other_control_plane_is_asked_directly_on_the_api_and_the_etcd_port(tmp_path, api, etcd, said):
+    # curl's exit codes: 7 connection refused, 28 timed out, 22 an HTTP error, 35 a TLS alert.
+    path = stand_in(tmp_path / "bin", "curl", f'case "$*" in *:6443/*) exit {api} ;; *:2379/*) exit {etcd} ;; esac')
+    result = run_function(SCRIPT, "probe_control_plane 10.0.1.8", **variables(tmp_path, PATH=path))
+    assert result.stdout.strip() == said
+    asked = (tmp_path / "calls.log").read_text()
+    assert "https://10.0.1.8:6443/" in asked and "https://10.0.1.8:2379/" in asked and "elb" not in asked
+
+
+def test_the_others_are_asked_again_for_minutes_while_one_says_nothing(tmp_path):
+    # 10.0.2.9 is starting: silent for its first four probes, then it answers.
+    counter = tmp_path / "probes"
+    curl = (f'echo x >>"{counter}"; case "$*" in *10.0.1.8*) exit 7 ;; esac; '
+            f'[ "$(wc -l <"{counter}")" -gt 8 ] && exit 0 || exit 28')  # fmt: skip
+    stand_in(tmp_path / "bin", "curl", curl)
+    path = stand_in(tmp_path / "bin", "sleep", "true")
+    env = variables(tmp_path, PATH=path, OTHER_CONTROL_PLANE_IPS="10.0.1.8 10.0.2.9")
+    result = run_function(SCRIPT, "probe_others_until_told", **env)
+    assert result.stdout.strip() == "10.0.1.8:refused 10.0.2.9:answers"
+    slept = [c for c in (tmp_path / "calls.log").read_text().splitlines() if c.startswith("sleep")]
+    assert slept == ["sleep 15"] * 2
+    # Silent for longer than PROBE_SECONDS: what they said is reported, and the decision refuses.
+    stand_in(tmp_path / "bin", "curl", "exit 28")
+    told = run_function(SCRIPT, "probe_others_until_told", **{**env, "PROBE_SECONDS": "30"}).stdout.strip()
+    assert told == "10.0.1.8:silent 10.0.2.9:silent"
+
+
+def test_a_single_control_plane_asks_no_one(tmp_path):
     path = stand_in(tmp_path / "bin", "curl", "exit 0")
-    result = run_function(SCRIPT, "other_control_planes_answer", **variables(tmp_path, PATH=path))
-    assert result.returncode != 0 and not (tmp_path / "calls.log").exists()
+    result = run_function(SCRIPT, "first_control_plane_path", **variables(tmp_path, PATH=path))
+    assert result.stdout.strip() == "init" and not (tmp_path / "calls.log").exists()
 
 
 REJOIN_CONFIG = """apiVersion: kubeadm.k8s.io/v1beta4
@@ -281,7 +320,6 @@ def rejoin(tmp_path: Path, join_body: str = "true"):
     )
     env = variables(
         tmp_path,
-        SHARED_ENDPOINT="internal-api.elb.amazonaws.com:6443",
         OTHER_CONTROL_PLANE_IPS="10.0.1.8 10.0.2.9",
         REJOIN_CONFIG=REJOIN_CONFIG,
         TOOLS_BIN_DIR=str(bin_dir),

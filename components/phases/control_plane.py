@@ -82,7 +82,7 @@ def kubeadm_init(
             ADMISSION_CONFIG=hardening.admission_configuration(pod_security),
             HARDENING_FLAGS=" ".join(name for name, _ in hardening.API_SERVER_ARGS),
             INIT_TOKEN_DESCRIPTION=kubeadm_config.INIT_TOKEN_DESCRIPTION,
-            SHARED_ENDPOINT=f"{args[2]}:{API_SERVER_PORT}" if behind_load_balancer else "none",
+            API_SERVER_PORT=API_SERVER_PORT,
             OTHER_CONTROL_PLANE_IPS=" ".join(args[6]) or "none",
             ETCD_CLIENT_PORT=ETCD_CLIENT_PORT,
             REJOIN_CONFIG=(

@@ -8,8 +8,8 @@
 # running a cluster of the stack's CA is left as it is (a changed pod or service range is refused;
 # a new minor is the upgrade step's); a node of another CA is refused; leftovers of a failed attempt are
 # reset first. A failed kubeadm init resets the node before failing, so the next pulumi up retries.
-# A first control plane replaced in a highly available cluster joins the other control planes instead
-# (lib/rejoin-control-plane.sh).
+# A first control plane replaced in a highly available cluster joins the other control planes instead,
+# and never builds a cluster beside them (lib/rejoin-control-plane.sh decides, on evidence).
 #
 # The API server is hardened (Secrets encrypted with the stack's keys, an audit log, Pod Security
 # Admission): a new cluster starts so, and a live one built without it is brought there in place (the
@@ -44,7 +44,7 @@ set -euo pipefail
 : "${ADMISSION_CONFIG_FILE:?where the API server reads its admission configuration}"
 : "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
 : "${CRI_SOCKET:?socket of containerd, for crictl}"
-: "${SHARED_ENDPOINT:?host:port of the load balancers other control planes answer behind, or none}"
+: "${API_SERVER_PORT:?port of the API server on every control plane}"
 : "${OTHER_CONTROL_PLANE_IPS:?private addresses of the other control planes, space-separated, or none}"
 : "${ETCD_CLIENT_PORT:?client port of etcd}"
 : "${REJOIN_CONFIG:?JoinConfiguration to join the other control planes with, its token a placeholder}"
@@ -265,11 +265,29 @@ harden_live_api_server() {
   wait_for_new_api_server "$before"
 }
 
+# rejoin or init: what this first control plane does (lib/rejoin-control-plane.sh). Fails, having
+# changed nothing, while the others cannot be told from a cluster that is down.
+first_control_plane_path() {
+  local told snapshot=unknown
+  if [[ "$OTHER_CONTROL_PLANE_IPS" == none ]]; then
+    echo init
+    return 0
+  fi
+  told=$(probe_others_until_told)
+  if [[ "$told" != *:answers* && "$told" != *:silent* ]]; then
+    ensure_aws_cli "$AWS_CLI_CHANNEL"
+    find_newest_snapshot
+    snapshot="$snapshot_state"
+  fi
+  first_control_plane_decision "$told" "$snapshot"
+}
+
 print_cluster_id() {
   echo "cluster-id=$(kubectl --kubeconfig "$ADMIN_KUBECONFIG" get namespace kube-system -o jsonpath='{.metadata.uid}')"
 }
 
 main() {
+  local path
   # Not local: the EXIT trap runs after main has returned.
   keys_dir=$(mktemp -d)
   trap 'rm -rf "$keys_dir"' EXIT
@@ -291,9 +309,10 @@ main() {
       reset_node
       ;&
     fresh)
+      path=$(first_control_plane_path) || return 1
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
       write_api_server_policies >/dev/null
-      if other_control_planes_answer; then
+      if [[ "$path" == rejoin ]]; then
         rejoin_other_control_planes "$keys_dir/rejoin"
       else
         write_config "$CONFIG_FILE"

@@ -4,19 +4,79 @@
 # the stack's CAs, already in its PKI directory, it makes itself a short-lived admin credential and an
 # etcd client certificate, removes its old machine's Node and etcd member, mints a token and joins as a
 # control plane. Needs the init script's variables and libraries (pki, etcd members, tokens, reset).
+#
+# Whether to join them or to build the cluster is decided on evidence: each other control plane is
+# asked directly, at its private address, on the API server's port and on etcd's, again and again for
+# minutes while any says nothing; never through a load balancer, whose one failed probe once started a
+# second etcd beside a running cluster.
 
 readonly REJOIN_TOKEN_PLACEHOLDER=REJOIN-TOKEN
+readonly PROBE_SECONDS="${PROBE_SECONDS:-300}"
+readonly PROBE_INTERVAL_SECONDS=15
 
-# Whether other control planes of this cluster answer behind the load balancers.
-other_control_planes_answer() {
-  [[ "$SHARED_ENDPOINT" != none ]] &&
-    curl --silent --insecure --fail --max-time 5 --output /dev/null "https://$SHARED_ENDPOINT/readyz"
+# What one other control plane says: answers (something serves its API server's or etcd's port: an
+# HTTP answer, or a TLS alert from etcd, which wants a client certificate), refused (the machine is up
+# and serves neither: curl's exit 7) or silent (no answer in time: starting, stopped or gone).
+probe_control_plane() {
+  local ip="$1" port said=silent status
+  for port in "$API_SERVER_PORT" "$ETCD_CLIENT_PORT"; do
+    status=0
+    curl --silent --insecure --output /dev/null --connect-timeout 5 --max-time 10 "https://$ip:$port/" || status=$?
+    case "$status" in
+      7) [[ "$said" == answers ]] || said=refused ;;
+      28) ;;
+      *) said=answers ;;
+    esac
+  done
+  echo "$said"
+}
+
+# "ADDRESS:SAID ..." of every other control plane, asked until one answers or none is silent, for
+# PROBE_SECONDS at most.
+probe_others_until_told() {
+  local waited=0 ip told
+  while true; do
+    told=""
+    for ip in $OTHER_CONTROL_PLANE_IPS; do
+      told+="$ip:$(probe_control_plane "$ip") "
+    done
+    if [[ "$told" == *:answers* || "$told" != *:silent* ]] || ((waited >= PROBE_SECONDS)); then
+      echo "${told% }"
+      return 0
+    fi
+    sleep "$PROBE_INTERVAL_SECONDS"
+    waited=$((waited + PROBE_INTERVAL_SECONDS))
+  done
+}
+
+# rejoin or init, from what the other control planes said (TOLD) and whether the bucket holds a
+# snapshot of this cluster (SNAPSHOT: present, none or unknown): join them if any answers; build the
+# cluster only if every one is up and serves nothing and no snapshot shows that the cluster ever ran
+# (its first build: the others join afterwards). Anything else could be a cluster that is down, beside
+# which a new etcd would be a second cluster: refused, saying why.
+first_control_plane_decision() {
+  local told="$1" snapshot="$2"
+  if [[ "$told" == *:answers* ]]; then
+    echo rejoin
+  elif [[ "$told" != *:silent* && "$snapshot" == none ]]; then
+    echo init
+  elif [[ "$told" == *:silent* ]]; then
+    echo "the other control planes did not all answer within ${PROBE_SECONDS}s ($told): they may be starting," \
+      "stopped or gone, and a new cluster beside them would be a second etcd. Nothing was changed; run" \
+      "pulumi up again once they run (make resume), or see the README's HA section." >&2
+    return 1
+  else
+    echo "the other control planes are up but serve neither the API nor etcd ($told), and" \
+      "s3://$BUCKET/$PREFIX/latest.db shows that this cluster ran: building a new one would lose it." \
+      "Nothing was changed; see the README's HA section on restoring several control planes." >&2
+    return 1
+  fi
 }
 
 rejoin_other_control_planes() {
   local work="$1" token first_other="${OTHER_CONTROL_PLANE_IPS%% *}"
-  echo "other control planes answer at $SHARED_ENDPOINT: $NODE_NAME joins them" >&2
-  install -d -m 0700 "$work"
+  echo "other control planes answer: $NODE_NAME joins them" >&2
+  install -d -m 0700 "$work" "$(dirname "$LOG_FILE")"
   write_config "$CONFIG_FILE"
   kubeadm init phase kubeconfig admin --config "$CONFIG_FILE" --kubeconfig-dir "$work" >&2
   kubeadm init phase certs etcd-healthcheck-client --config "$CONFIG_FILE" >&2

@@ -17,6 +17,15 @@
   bootstrap-kubelet.conf and kubelet.conf, then fails waiting for the kubelet's TLS bootstrap, as
   kubeadm does when the kubelet does not come up ("timed out waiting for the condition"). With
   "connection-lost" the step's shell is killed at that point instead, as when the SSH session drops.
+- `init --config FILE` (kubeadm init: app/cmd/init.go phases) needs the CA and the other shared keys
+  in the certificate directory when they are given (the stack's), writes admin.conf, the static pod
+  manifests, etcd's data and the kubelet's kubeconfig, registers the Node and its etcd member, and
+  makes the kube-system namespace (the cluster's identity) and its own bootstrap token.
+- `init phase kubeconfig admin --kubeconfig-dir DIR` writes DIR/admin.conf signed by the CA in the
+  certificate directory; `init phase certs etcd-healthcheck-client` writes that client certificate,
+  signed by etcd's CA there (app/phases/kubeconfig, app/phases/certs: both need the CA's key).
+- `token create --description D` (app/cmd/token.go) makes a bootstrap token through the API server,
+  kept as the Secret bootstrap-token-<id> in kube-system, and prints it.
 - `version -o short` prints VERSION.
 """
 
@@ -152,14 +161,86 @@ def join(config_file: str) -> None:
             write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{name}\n")
         write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
         (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
-        world.save("etcd-members", [*world.objects("etcd-members"), {"name": name}])
     else:
         write(PKI / "ca.crt", ca, 0o644)
     write(KUBELET_DIR / "config.yaml", "kind: KubeletConfiguration\n", 0o644)
     write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
-    nodes = [n for n in world.objects("nodes") if n["metadata"]["name"] != name]
-    world.save("nodes", [*nodes, {"metadata": {"name": name}}])
+    register(name, config["nodeRegistration"].get("kubeletExtraArgs", [{}])[0].get("value", ""), control_plane)
     print("This node has joined the cluster")
+
+
+def option(args: list[str], flag: str) -> str | None:
+    return args[args.index(flag) + 1] if flag in args else None
+
+
+def config_documents(config_file: str) -> dict[str, dict]:
+    return {doc["kind"]: doc for doc in yaml.safe_load_all(Path(config_file).read_text()) if doc}
+
+
+def needs_keys(*names: str) -> None:
+    for name in names:
+        if not (PKI / name).is_file():
+            fail(f"couldn't load the certificate authority {PKI / name}: open {PKI / name}: no such file or directory")
+
+
+def new_token(description: str) -> str:
+    if not world.api_answers():
+        fail("failed to create or update bootstrap token: Post \"https://10.0.0.10:6443/api/v1/namespaces/kube-system/"
+             'secrets": dial tcp 10.0.0.10:6443: connect: connection refused')  # fmt: skip
+    token = hashlib.sha256(f"{description}{len(world.objects('tokens'))}".encode()).hexdigest()
+    token = f"{token[:6]}.{token[6:22]}"
+    world.save("tokens", [*world.objects("tokens"), token])
+    secret = {"metadata": {"namespace": "kube-system", "name": f"bootstrap-token-{token[:6]}"},
+              "type": "bootstrap.kubernetes.io/token",
+              "data": {"description": base64.b64encode(description.encode()).decode()}}  # fmt: skip
+    world.save("secrets", [*world.objects("secrets"), secret])
+    return token
+
+
+def register(name: str, ip: str, control_plane: bool) -> None:
+    world.save(
+        "nodes", [*[n for n in world.objects("nodes") if n["metadata"]["name"] != name], {"metadata": {"name": name}}]
+    )
+    if control_plane:
+        members = [m for m in world.objects("etcd-members") if m["name"] != name]
+        world.save("etcd-members", [*members, {"id": f"m-{name}", "name": name, "ip": ip}])
+
+
+def init(config_file: str) -> None:
+    documents = config_documents(config_file)
+    node = documents["InitConfiguration"]["nodeRegistration"]["name"]
+    ip = documents["InitConfiguration"]["localAPIEndpoint"]["advertiseAddress"]
+    endpoint = documents["ClusterConfiguration"].get("controlPlaneEndpoint", f"{ip}:6443")
+    if MANIFESTS.is_dir() and any(MANIFESTS.iterdir()):
+        fail("[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty")
+    needs_keys("ca.crt", "ca.key")
+    ca = (PKI / "ca.crt").read_text()
+    (world.STATE / "ca.crt").write_text(ca)
+    for manifest in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{node}\n")
+    write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
+    write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{node}"))
+    write(PKI / "apiserver.crt", "apiserver\n", 0o644)
+    (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
+    register(node, ip, control_plane=True)
+    world.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa"}}])
+    print(f"Your Kubernetes control-plane has initialized successfully! ({new_token('kubeadm init')[:6]}...)")
+
+
+def init_phase(args: list[str]) -> None:
+    if args[:2] == ["kubeconfig", "admin"]:
+        needs_keys("ca.crt", "ca.key")
+        directory = Path(option(args, "--kubeconfig-dir") or KUBERNETES)
+        endpoint = config_documents(option(args, "--config"))["ClusterConfiguration"].get("controlPlaneEndpoint", "")
+        write(directory / "admin.conf", kubeconfig((PKI / "ca.crt").read_text(), endpoint, "kubernetes-admin"))
+    elif args[:2] == ["certs", "etcd-healthcheck-client"]:
+        needs_keys("etcd/ca.crt", "etcd/ca.key")
+        write(PKI / "etcd/healthcheck-client.crt", "healthcheck-client\n", 0o644)
+        write(PKI / "etcd/healthcheck-client.key", "healthcheck-client-key\n")
+    elif args[:2] in (["upload-config", "kubeadm"], ["upload-config", "kubelet"], ["control-plane", "apiserver"]):
+        pass
+    else:
+        fail(f"the kubeadm stand-in does not know: init phase {' '.join(args)}")
 
 
 def main(args: list[str]) -> None:
@@ -169,6 +250,12 @@ def main(args: list[str]) -> None:
     elif args[:1] == ["reset"]:
         reset()
     elif args[:1] == ["join"]:
-        join(args[args.index("--config") + 1])
+        join(option(args, "--config"))
+    elif args[:2] == ["init", "phase"]:
+        init_phase(args[2:])
+    elif args[:1] == ["init"]:
+        init(option(args, "--config"))
+    elif args[:2] == ["token", "create"]:
+        print(new_token(option(args, "--description") or ""))
     else:
         fail(f"the kubeadm stand-in does not know: {' '.join(args)}")

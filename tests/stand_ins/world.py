@@ -17,7 +17,7 @@ def log(tool: str, args: list[str]) -> None:
         calls.write(f"{tool} {' '.join(args)}\n")
 
 
-def _read(name: str, default):
+def read(name: str, default):
     path = STATE / name
     return json.loads(path.read_text()) if path.exists() else default
 
@@ -28,7 +28,7 @@ def _write(name: str, value) -> None:
 
 def now() -> float:
     """Seconds the node's steps have slept since the test began."""
-    return _read("clock.json", 0.0)
+    return read("clock.json", 0.0)
 
 
 def advance(seconds: float) -> None:
@@ -37,11 +37,11 @@ def advance(seconds: float) -> None:
 
 def api_answers() -> bool:
     """The API server is away until the clock reaches `away_until` (tests/fresh_node.py Cluster.away)."""
-    return now() >= _read("api.json", {}).get("away_until", 0)
+    return now() >= read("api.json", {}).get("away_until", 0)
 
 
 def objects(kind: str) -> list[dict]:
-    return _read(f"{kind}.json", [])
+    return read(f"{kind}.json", [])
 
 
 def save(kind: str, items: list[dict]) -> None:
@@ -54,7 +54,7 @@ def cluster_ca() -> str:
 
 def take_fault(tool: str) -> str | None:
     """The next fault a test asked `tool` to show (a list per tool, used up in order), or None."""
-    faults = _read("faults.json", {})
+    faults = read("faults.json", {})
     queue = faults.get(tool, [])
     if not queue:
         return None
