@@ -16,25 +16,55 @@ def kubectl_at(tmp_path: Path, registered_address: str | None) -> str:
     return stand_in(tmp_path / "bin", "kubectl", f'case "$1" in get) {lookup} ;; esac')
 
 
+TOKEN_STEP = {"NODE_NAME": "lab-worker-1", "NODE_IP": "10.0.0.9", "TOKEN_TTL": "4h", "ADMIN_KUBECONFIG": "k",
+              "JOIN_TOKEN_DESCRIPTION": "kubeadm-aws join of lab-worker-1", "ETCD_MEMBER": "none",
+              "ETCD_ENDPOINT": "https://127.0.0.1:2379", "KUBERNETES_PKI_DIR": "/nonexistent",
+              "NODE_HOST_KEY": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBK", "LOGIN_USER": "ubuntu",
+              "RESET_SCRIPT": "#!/usr/bin/env bash\nkubeadm reset --force\n"}  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "registered, removed", [("10.0.0.5", True), ("10.0.0.9", False), (None, False)], ids=["replaced", "same", "new"]
 )
 def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path, registered, removed):
-    variables = {"NODE_NAME": "lab-worker-1", "NODE_IP": "10.0.0.9", "TOKEN_TTL": "4h", "ADMIN_KUBECONFIG": "k",
-                 "JOIN_TOKEN_DESCRIPTION": "kubeadm-aws join of lab-worker-1", "ETCD_MEMBER": "none",
-                 "ETCD_ENDPOINT": "https://127.0.0.1:2379", "KUBERNETES_PKI_DIR": "/nonexistent"}  # fmt: skip
+    path = kubectl_at(tmp_path, registered)
+    stand_in(tmp_path / "bin", "ssh", 'cat >/dev/null; echo "[reset] done"')
     result = run_function(
         "bootstrap/create-join-token.sh",
-        "remove_node_of_a_replaced_machine",
-        **variables,
-        PATH=kubectl_at(tmp_path, registered),
+        f"remove_node_of_a_replaced_machine {tmp_path}/key",
+        **TOKEN_STEP,
+        PATH=path,
         CALLS=str(tmp_path / "calls.log"),
     )
     assert result.returncode == 0, result.stderr
-    calls = (tmp_path / "calls.log").read_text()
-    assert ("kubectl delete node lab-worker-1" in calls) is removed
-    assert ("kubectl drain lab-worker-1" in calls) is removed
+    calls = (tmp_path / "calls.log").read_text().splitlines() if (tmp_path / "calls.log").exists() else []
+    assert ("kubectl delete node lab-worker-1 --ignore-not-found" in calls) is removed
+    assert any(c.startswith("kubectl drain lab-worker-1") for c in calls) is removed
     assert result.stdout == ""  # stdout is the token, and nothing else
+    if removed:
+        # The old machine is reset (its kubelet stops, its credentials go) after the drain, before the
+        # Node is deleted: it cannot go on under the name the new machine joins with.
+        drain = next(i for i, c in enumerate(calls) if c.startswith("kubectl drain"))
+        ssh = next(i for i, c in enumerate(calls) if c.startswith("ssh "))
+        assert drain < ssh < calls.index("kubectl delete node lab-worker-1 --ignore-not-found")
+        assert calls[ssh].endswith("ubuntu@10.0.0.5 sudo bash -s") and "StrictHostKeyChecking=yes" in calls[ssh]
+
+
+def test_an_old_machine_that_is_gone_is_skipped_in_time_and_its_node_still_goes(tmp_path):
+    path = kubectl_at(tmp_path, "10.0.0.5")
+    stand_in(tmp_path / "bin", "ssh", "sleep 30")
+    started = time.monotonic()
+    result = run_function(
+        "bootstrap/create-join-token.sh",
+        f"remove_node_of_a_replaced_machine {tmp_path}/key",
+        **TOKEN_STEP,
+        RESET_TIMEOUT_SECONDS="2",
+        PATH=path,
+        CALLS=str(tmp_path / "calls.log"),
+    )
+    assert result.returncode == 0 and time.monotonic() - started < 15
+    assert "skipped resetting the old lab-worker-1 at 10.0.0.5" in " ".join(result.stderr.split())
+    assert "kubectl delete node lab-worker-1 --ignore-not-found" in (tmp_path / "calls.log").read_text()
 
 
 HOST_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOBKPynm0PXtYbkkPlcIbZqfbEqWDbO7bPsqnIFabT2v"
@@ -151,12 +181,11 @@ def test_a_replaced_control_planes_token_step_removes_the_old_machines_etcd_memb
         f'case "$*" in *"member list"*) echo "abc, started, lab-control-plane-2, https://{member_address}:2380, '
         f'https://{member_address}:2379, false" ;; *"member remove"*) echo removed ;; esac',
     )
-    variables = {"NODE_NAME": "lab-control-plane-2", "NODE_IP": "10.0.1.9", "TOKEN_TTL": "4h",
-                 "ADMIN_KUBECONFIG": "k", "JOIN_TOKEN_DESCRIPTION": "d", "ETCD_MEMBER": "lab-control-plane-2",
-                 "ETCD_ENDPOINT": "https://127.0.0.1:2379", "KUBERNETES_PKI_DIR": "/nonexistent"}  # fmt: skip
+    variables = {**TOKEN_STEP, "NODE_NAME": "lab-control-plane-2", "NODE_IP": "10.0.1.9",
+                 "JOIN_TOKEN_DESCRIPTION": "d", "ETCD_MEMBER": "lab-control-plane-2"}  # fmt: skip
     stand_in(tmp_path / "bin", "kubeadm", "echo abcdef.0123456789abcdef")
     result = run_function(
-        "bootstrap/create-join-token.sh", "main", **variables, PATH=path, CALLS=str(tmp_path / "calls.log")
+        "bootstrap/create-join-token.sh", "main </dev/null", **variables, PATH=path, CALLS=str(tmp_path / "calls.log")
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == "abcdef.0123456789abcdef\n"  # the token, and nothing else

@@ -204,7 +204,9 @@ def join_control_plane(
     its etcd member before the instance goes). Returns (join, registered). The token waits for the
     first control plane to be `ready`; the join waits for `after` as well (the join of the control plane
     before, so that etcd adds one member at a time)."""
-    token = workers.join_token(run, node, first=first, cluster_id=cluster_id, after=ready)
+    token = workers.join_token(
+        run, node, first=first, cluster_id=cluster_id, ssh_private_key=ssh_private_key, after=ready
+    )
     join_config = workers.join_configuration(
         node, token, endpoint=endpoint, credentials=credentials, aws_integration=aws_integration, control_plane=True
     )

@@ -10,7 +10,7 @@ import pulumi
 from pulumi_command import remote
 
 from components import delete_hooks, kubeadm_config
-from components.facts import API_SERVER_PORT, CONTROL_PLANE, ETCD_LOCAL_ENDPOINT
+from components.facts import API_SERVER_PORT, CONTROL_PLANE, ETCD_LOCAL_ENDPOINT, LOGIN_USER
 from components.nodes import NodeInfo
 from components.phases.nodes import wait_for_cloud_init
 from components.pki import ClusterCredentials
@@ -28,25 +28,38 @@ def join_token_description(node_name: str) -> str:
 
 
 def join_token(
-    run: StepRunner, node: NodeInfo, *, first: NodeInfo, cluster_id: pulumi.Input[str], after: Sequence[pulumi.Resource]
+    run: StepRunner,
+    node: NodeInfo,
+    *,
+    first: NodeInfo,
+    cluster_id: pulumi.Input[str],
+    ssh_private_key: pulumi.Input[str],
+    after: Sequence[pulumi.Resource],
 ) -> remote.Command:
-    """A bootstrap token for `node`, minted on the first control plane (secret output)."""
+    """A bootstrap token for `node`, minted on the first control plane (secret output). A replaced
+    machine's Node goes first, and the machine itself is reset over SSH (the key on stdin) so that its
+    kubelet does not go on under the name the new machine joins with."""
     return run.run(
         Step(
             f"{node.name}-join-token",
             first,
-            node.private_ip.apply(
-                lambda ip: render(
+            pulumi.Output.all(node.private_ip, node.host_key).apply(
+                lambda values: render(
                     "bootstrap/create-join-token.sh",
                     NODE_NAME=node.name,
-                    NODE_IP=ip,
+                    NODE_IP=values[0],
                     TOKEN_TTL=JOIN_TOKEN_TTL,
                     JOIN_TOKEN_DESCRIPTION=join_token_description(node.name),
                     # A replaced control plane's old etcd member goes with its old Node.
                     ETCD_MEMBER=node.name if node.role == CONTROL_PLANE else "none",
                     ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
+                    # A node keeps its host key when its machine is replaced: the old one serves it too.
+                    NODE_HOST_KEY=values[1] or "none",
+                    LOGIN_USER=LOGIN_USER,
+                    RESET_SCRIPT=delete_hooks.reset_node_script(),
                 )
             ),
+            stdin=ssh_private_key,
             # A new machine, or a cluster built anew, gets a new token.
             triggers=[node.instance.id, cluster_id],
             secret_output=True,
@@ -127,7 +140,9 @@ def join(
     after: pulumi.Resource,
 ) -> remote.Command:
     """Joins one worker through `endpoint`; returns the step that sees it registered."""
-    token = join_token(run, worker, first=control_plane, cluster_id=cluster_id, after=[after])
+    token = join_token(
+        run, worker, first=control_plane, cluster_id=cluster_id, ssh_private_key=ssh_private_key, after=[after]
+    )
     joined = run.run(
         Step(
             f"{worker.name}-join",

@@ -22,6 +22,7 @@ readonly RESET_TIMEOUT_SECONDS="${RESET_TIMEOUT_SECONDS:-60}"
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-members.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-ssh.sh"
 
 remove_from_cluster() {
   if ! kubectl get node "$NODE_NAME" >/dev/null 2>&1; then
@@ -31,26 +32,6 @@ remove_from_cluster() {
   kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force \
     --timeout="${DRAIN_TIMEOUT_SECONDS}s" || echo "draining $NODE_NAME did not finish; deleting it anyway" >&2
   kubectl delete node "$NODE_NAME" --ignore-not-found
-}
-
-# The machine's host key pinned in a known_hosts file of its own; a machine built before nodes got
-# their host keys from the stack is reached without the check.
-host_key_options() {
-  local trusted="$1"
-  if [[ "$NODE_HOST_KEY" == none ]]; then
-    echo "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-    return 0
-  fi
-  printf '%s %s\n' "$NODE_IP" "$NODE_HOST_KEY" >"$trusted"
-  echo "-o StrictHostKeyChecking=yes -o UserKnownHostsFile=$trusted"
-}
-
-reset_over_ssh() {
-  local key="$1" trusted="$2" options
-  options=$(host_key_options "$trusted")
-  # shellcheck disable=SC2086 # the options are separate words
-  timeout "$RESET_TIMEOUT_SECONDS" ssh -i "$key" -o BatchMode=yes -o ConnectTimeout=10 $options -o LogLevel=ERROR \
-    "$LOGIN_USER@$NODE_IP" 'sudo bash -s' <<<"$RESET_SCRIPT"
 }
 
 remove_member_of_a_control_plane() {
@@ -65,7 +46,7 @@ main() {
   chmod 0600 "$key_file"
   cat >"$key_file"
   remove_from_cluster
-  if ! reset_over_ssh "$key_file" "$known_hosts"; then
+  if ! run_on_node "$key_file" "$known_hosts" "$NODE_IP" "$RESET_SCRIPT"; then
     echo "skipped resetting $NODE_NAME at $NODE_IP: it did not answer within ${RESET_TIMEOUT_SECONDS}s" \
       "(its instance is being removed anyway)"
   fi
