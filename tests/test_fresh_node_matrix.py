@@ -248,6 +248,49 @@ def the_clusters_first_build(step, cluster, node):
     assert cluster.etcd_members() == [FIRST] and node.has("/home/ubuntu/.kube/config")
 
 
+@dataclass(frozen=True)
+class LoneControlPlane(StepUnderTest):
+    """The init step of a single control plane, on the new machine that replaced it: the bucket holds a
+    snapshot of the cluster, whose Node still names the old machine."""
+
+    def cluster(self, tmp_path) -> Cluster:
+        run = self.program()
+        found = Cluster(tmp_path / "cluster", run.named("pki-ca").state["certPem"])
+        old = {"metadata": {"name": FIRST, "labels": {}}, "spec": {"providerID": "aws:///ap-south-1a/i-0old"},
+               "status": {"addresses": [{"type": "InternalIP", "address": OLD_ADDRESS}]}}  # fmt: skip
+        found.save("nodes", [old, {"metadata": {"name": "kubeadm-lab-worker-1"}}])
+        found.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e"}}])
+        found.save_object("s3.json", {run.outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
+        return found
+
+
+def restores_on_a_new_machine(step, cluster, node):
+    run = step.program()
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "cluster-id=3f1c2a9e"  # the same cluster, restored
+    (restore,) = [c for c in cluster.calls("etcdutl snapshot restore")]
+    assert "--bump-revision 1000000000 --mark-compacted" in restore
+    # The Node names this machine now, not the one it replaced, and is a control plane again.
+    (registered,) = [n for n in cluster._read("nodes.json", []) if n["metadata"]["name"] == FIRST]
+    instance = run.named(FIRST).id
+    assert registered["status"]["addresses"] == [
+        {"type": "InternalIP", "address": run.outputs["controlPlanePrivateIp"]}
+    ]
+    assert registered["spec"]["providerID"].endswith(f"/{instance}")
+    assert "node-role.kubernetes.io/control-plane" in registered["metadata"]["labels"]
+
+
+def a_bucket_that_cannot_be_asked(step, cluster, node):
+    cluster.fault("aws", *["fail"] * 8)
+    before = files(node)
+    result = step.run(node)
+    assert result.returncode == 1 and "not building a new cluster" in result.stderr
+    assert files(node) == before and cluster.calls("kubeadm init") == []
+
+
+LONE_CASES = [restores_on_a_new_machine, a_bucket_that_cannot_be_asked]
+
 FIRST_CASES = [
     others_answer,
     others_start_answering_after_a_while,
@@ -255,15 +298,22 @@ FIRST_CASES = [
     others_up_serving_nothing_after_the_cluster_ran,
     the_clusters_first_build,
 ]
-STEPS.append(FirstControlPlane(f"{FIRST}-kubeadm-init", FIRST, ha_run, control_plane=True))
-
-CELLS = [(step, case) for step in STEPS for case in (FIRST_CASES if isinstance(step, FirstControlPlane) else CASES)]
+STEPS += [
+    FirstControlPlane(f"{FIRST}-kubeadm-init", FIRST, ha_run, control_plane=True),
+    LoneControlPlane(f"{FIRST}-kubeadm-init", FIRST, program_run, control_plane=True),
+]
+CASES_OF = {FirstControlPlane: FIRST_CASES, LoneControlPlane: LONE_CASES, StepUnderTest: CASES}
+CELLS = [(step, case) for step in STEPS for case in CASES_OF[type(step)]]
 
 
 @pytest.mark.parametrize(
     "step, case",
     CELLS,
-    ids=[f"{s.name.removeprefix('kubeadm-lab-')}/{c.__name__.replace('_', '-')}" for s, c in CELLS],
+    ids=[
+        f"{s.name.removeprefix('kubeadm-lab-')}{'-ha' if isinstance(s, FirstControlPlane) else ''}/"
+        f"{c.__name__.replace('_', '-')}"
+        for s, c in CELLS
+    ],  # fmt: skip
 )
 def test_node_step(tmp_path, step, case):
     cluster = step.cluster(tmp_path)

@@ -285,10 +285,12 @@ def test_the_others_are_asked_again_for_minutes_while_one_says_nothing(tmp_path)
     assert told == "10.0.1.8:silent 10.0.2.9:silent"
 
 
-def test_a_single_control_plane_asks_no_one(tmp_path):
-    path = stand_in(tmp_path / "bin", "curl", "exit 0")
+def test_a_single_control_plane_asks_no_other_only_the_bucket(tmp_path):
+    stand_in(tmp_path / "bin", "curl", "exit 0")
+    path = stand_in(tmp_path / "bin", "aws", "echo None")  # no snapshot
     result = run_function(SCRIPT, "first_control_plane_path", **variables(tmp_path, PATH=path))
-    assert result.stdout.strip() == "init" and not (tmp_path / "calls.log").exists()
+    assert result.stdout.strip() == "new", result.stderr
+    assert "curl" not in (tmp_path / "calls.log").read_text()
 
 
 REJOIN_CONFIG = """apiVersion: kubeadm.k8s.io/v1beta4

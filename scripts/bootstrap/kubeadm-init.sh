@@ -115,27 +115,25 @@ find_newest_snapshot() {
   return 1
 }
 
-# Restores etcd's data directory from the newest snapshot, for this node as its only member. Sets
-# restored to yes, or to no when there is no snapshot.
+# present or none: whether the bucket holds a snapshot of this cluster. Fails when it cannot be asked.
+snapshot_in_bucket() {
+  ensure_aws_cli "$AWS_CLI_CHANNEL" >&2 || return 1
+  find_newest_snapshot || return 1
+  echo "$snapshot_state"
+}
+
+# Restores etcd's data directory from the newest snapshot, for this node as its only member.
 restore_newest_snapshot() {
-  restored=no
-  ensure_aws_cli "$AWS_CLI_CHANNEL"
-  find_newest_snapshot
-  if [[ "$snapshot_state" == none ]]; then
-    echo "no etcd snapshot in s3://$BUCKET/$PREFIX/: building a new cluster" >&2
-    return 0
-  fi
   ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
   s3_download "s3://$BUCKET/$PREFIX/latest.db" "$keys_dir/latest.db"
   rm -rf "$ETCD_DATA_DIR"
   restore_snapshot "$keys_dir/latest.db" "$ETCD_DATA_DIR" "$NODE_NAME" "https://$NODE_IP:$ETCD_PEER_PORT"
   echo "restored etcd from s3://$BUCKET/$PREFIX/latest.db" >&2
-  restored=yes
 }
 
 run_kubeadm_init() {
-  local restored="$1" extra=()
-  if [[ "$restored" == yes ]]; then
+  local path="$1" extra=()
+  if [[ "$path" == restore ]]; then
     # The data directory holds the restored cluster, which kubeadm's preflight would refuse.
     extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
   fi
@@ -150,6 +148,27 @@ run_kubeadm_init() {
     return 1
   fi
   echo "kubeadm init finished on $NODE_NAME" >&2
+}
+
+# After a restore for a new machine the Node object is the old machine's: its provider id (which cannot
+# change) and its addresses name the old instance, and neither this kubelet nor the cloud controller
+# rewrites them, so the API server would reach the old address and the cloud controller delete the Node
+# once the old instance is gone. The Node goes; the kubelet, restarted, registers this machine; kubeadm
+# marks it a control plane again.
+register_this_machine_anew() {
+  local waited=0
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" delete node "$NODE_NAME" --ignore-not-found >&2
+  systemctl restart kubelet
+  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1; do
+    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
+      echo "the kubelet of $NODE_NAME did not register it again within ${API_READY_TIMEOUT_SECONDS}s" >&2
+      return 1
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  kubeadm init phase mark-control-plane --config "$CONFIG_FILE" >&2
+  echo "registered $NODE_NAME anew: its restored Node named the machine it replaced" >&2
 }
 
 wait_for_api_server() {
@@ -265,21 +284,23 @@ harden_live_api_server() {
   wait_for_new_api_server "$before"
 }
 
-# rejoin or init: what this first control plane does (lib/rejoin-control-plane.sh). Fails, having
-# changed nothing, while the others cannot be told from a cluster that is down.
+# What this new first control plane does: rejoin the others (lib/rejoin-control-plane.sh decides, on
+# evidence), restore the cluster from the newest snapshot, or build a new one. Fails, having changed
+# nothing, when the others cannot be told from a cluster that is down, or the bucket cannot be asked.
+# It runs in a command substitution, where `set -e` does not hold: every failure returns explicitly.
 first_control_plane_path() {
-  local told snapshot=unknown
+  local told snapshot=unknown decided
   if [[ "$OTHER_CONTROL_PLANE_IPS" == none ]]; then
-    echo init
+    snapshot=$(snapshot_in_bucket) || return 1
+    if [[ "$snapshot" == present ]]; then echo restore; else echo new; fi
     return 0
   fi
-  told=$(probe_others_until_told)
+  told=$(probe_others_until_told) || return 1
   if [[ "$told" != *:answers* && "$told" != *:silent* ]]; then
-    ensure_aws_cli "$AWS_CLI_CHANNEL"
-    find_newest_snapshot
-    snapshot="$snapshot_state"
+    snapshot=$(snapshot_in_bucket) || return 1
   fi
-  first_control_plane_decision "$told" "$snapshot"
+  decided=$(first_control_plane_decision "$told" "$snapshot") || return 1
+  if [[ "$decided" == rejoin ]]; then echo rejoin; else echo new; fi
 }
 
 print_cluster_id() {
@@ -316,8 +337,15 @@ main() {
         rejoin_other_control_planes "$keys_dir/rejoin"
       else
         write_config "$CONFIG_FILE"
-        restore_newest_snapshot
-        run_kubeadm_init "$restored"
+        if [[ "$path" == restore ]]; then
+          restore_newest_snapshot
+        else
+          echo "no etcd snapshot in s3://$BUCKET/$PREFIX/: building a new cluster" >&2
+        fi
+        run_kubeadm_init "$path"
+        if [[ "$path" == restore ]]; then
+          register_this_machine_anew
+        fi
         KUBECONFIG="$ADMIN_KUBECONFIG" delete_bootstrap_tokens_described "$INIT_TOKEN_DESCRIPTION"
       fi
       ;;

@@ -14,8 +14,14 @@ take_snapshot() {
   etcdutl snapshot status "$file" >/dev/null
 }
 
+# The restored revision is raised well past any the cluster's clients have seen, and marked compacted:
+# a watch that survives the restore (the kubelets and controllers of the nodes that stay) is told to
+# list again instead of seeing revisions go backwards (etcd's disaster-recovery guide; etcd-io/etcd#16028).
+readonly RESTORE_REVISION_BUMP=1000000000
+
 restore_snapshot() {
   local file="$1" data_dir="$2" name="$3" peer_url="$4"
   etcdutl snapshot restore "$file" --data-dir "$data_dir" --name "$name" \
-    --initial-cluster "$name=$peer_url" --initial-advertise-peer-urls "$peer_url" >/dev/null
+    --initial-cluster "$name=$peer_url" --initial-advertise-peer-urls "$peer_url" \
+    --bump-revision "$RESTORE_REVISION_BUMP" --mark-compacted >/dev/null
 }

@@ -1,11 +1,13 @@
 """etcdctl and etcdutl, as the steps use them on the cluster's stacked etcd (etcd-io/etcd etcdctl/ctlv3):
 `member list -w simple` prints "ID, STATUS, NAME, PEER ADDRS, CLIENT ADDRS, IS LEARNER" a member a line,
-`member remove ID` removes one; `etcdutl version` prints "etcdutl version: X". The members are the
+`member remove ID` removes one; `etcdutl version` prints "etcdutl version: X", `etcdutl snapshot
+restore FILE --data-dir DIR` makes DIR a data directory (DIR/member). The members are the
 cluster's (tests/fresh_node.py Cluster.etcd_members), with their peer addresses."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from tests.stand_ins import world
 
@@ -31,5 +33,7 @@ def etcdutl(args: list[str]) -> None:
     world.log("etcdutl", args)
     if args[:1] == ["version"]:
         print(f"etcdutl version: {VERSION}\nAPI version: 3.6")
+    elif args[:2] == ["snapshot", "restore"]:  # a data directory holding the snapshot's objects
+        (Path(args[args.index("--data-dir") + 1]) / "member").mkdir(parents=True)
     else:
         sys.exit(f"the etcdutl stand-in does not know: {' '.join(args)}")

@@ -21,6 +21,11 @@
   in the certificate directory when they are given (the stack's), writes admin.conf, the static pod
   manifests, etcd's data and the kubelet's kubeconfig, registers the Node and its etcd member, and
   makes the kube-system namespace (the cluster's identity) and its own bootstrap token.
+- Both write the kubelet's extra arguments to /var/lib/kubelet/kubeadm-flags.env, and the kubelet then
+  registers its Node; a Node of that name that exists already is adopted as it is, with its provider id
+  and addresses (the kubelet: pkg/kubelet/kubelet_node_status.go). `init` refuses a non-empty
+  /var/lib/etcd unless DirAvailable--var-lib-etcd is ignored, and a restored one keeps its objects.
+- `init phase mark-control-plane` labels the Node a control plane again.
 - `init phase kubeconfig admin --kubeconfig-dir DIR` writes DIR/admin.conf signed by the CA in the
   certificate directory; `init phase certs etcd-healthcheck-client` writes that client certificate,
   signed by etcd's CA there (app/phases/kubeconfig, app/phases/certs: both need the CA's key).
@@ -165,7 +170,7 @@ def join(config_file: str) -> None:
         write(PKI / "ca.crt", ca, 0o644)
     write(KUBELET_DIR / "config.yaml", "kind: KubeletConfiguration\n", 0o644)
     write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
-    register(name, config["nodeRegistration"].get("kubeletExtraArgs", [{}])[0].get("value", ""), control_plane)
+    register(name, kubelet_flags(config["nodeRegistration"]), control_plane)
     print("This node has joined the cluster")
 
 
@@ -197,22 +202,33 @@ def new_token(description: str) -> str:
     return token
 
 
-def register(name: str, ip: str, control_plane: bool) -> None:
-    world.save(
-        "nodes", [*[n for n in world.objects("nodes") if n["metadata"]["name"] != name], {"metadata": {"name": name}}]
-    )
+def kubelet_flags(registration: dict) -> dict[str, str]:
+    """The kubelet's extra arguments, which kubeadm writes to /var/lib/kubelet/kubeadm-flags.env."""
+    flags = {arg["name"]: arg["value"] for arg in registration.get("kubeletExtraArgs", [])}
+    text = " ".join(f"--{name}={value}" for name, value in flags.items())
+    write(KUBELET_DIR / "kubeadm-flags.env", f'KUBELET_KUBEADM_ARGS="{text}"\n', 0o644)
+    return flags
+
+
+def register(name: str, flags: dict[str, str], control_plane: bool) -> None:
+    """The kubelet registers its Node; one of that name that exists already is kept as it is (the kubelet
+    adopts it: pkg/kubelet/kubelet_node_status.go, tryRegisterWithAPIServer)."""
+    world.register_node(name, flags)
     if control_plane:
         members = [m for m in world.objects("etcd-members") if m["name"] != name]
-        world.save("etcd-members", [*members, {"id": f"m-{name}", "name": name, "ip": ip}])
+        world.save("etcd-members", [*members, {"id": f"m-{name}", "name": name, "ip": flags.get("node-ip", "")}])
 
 
-def init(config_file: str) -> None:
+def init(config_file: str, ignored: str) -> None:
     documents = config_documents(config_file)
-    node = documents["InitConfiguration"]["nodeRegistration"]["name"]
+    registration = documents["InitConfiguration"]["nodeRegistration"]
+    node = registration["name"]
     ip = documents["InitConfiguration"]["localAPIEndpoint"]["advertiseAddress"]
     endpoint = documents["ClusterConfiguration"].get("controlPlaneEndpoint", f"{ip}:6443")
     if MANIFESTS.is_dir() and any(MANIFESTS.iterdir()):
         fail("[ERROR DirAvailable--etc-kubernetes-manifests]: /etc/kubernetes/manifests is not empty")
+    if ETCD_DIR.is_dir() and any(ETCD_DIR.iterdir()) and "DirAvailable--var-lib-etcd" not in ignored:
+        fail("[ERROR DirAvailable--var-lib-etcd]: /var/lib/etcd is not empty")
     needs_keys("ca.crt", "ca.key")
     ca = (PKI / "ca.crt").read_text()
     (world.STATE / "ca.crt").write_text(ca)
@@ -221,9 +237,11 @@ def init(config_file: str) -> None:
     write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
     write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{node}"))
     write(PKI / "apiserver.crt", "apiserver\n", 0o644)
+    restored = (ETCD_DIR / "member").is_dir()  # a restored data directory holds the cluster's objects
     (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
-    register(node, ip, control_plane=True)
-    world.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa"}}])
+    register(node, kubelet_flags(registration), control_plane=True)
+    if not restored:
+        world.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa"}}])
     print(f"Your Kubernetes control-plane has initialized successfully! ({new_token('kubeadm init')[:6]}...)")
 
 
@@ -237,6 +255,9 @@ def init_phase(args: list[str]) -> None:
         needs_keys("etcd/ca.crt", "etcd/ca.key")
         write(PKI / "etcd/healthcheck-client.crt", "healthcheck-client\n", 0o644)
         write(PKI / "etcd/healthcheck-client.key", "healthcheck-client-key\n")
+    elif args[:1] == ["mark-control-plane"]:
+        name = config_documents(option(args, "--config"))["InitConfiguration"]["nodeRegistration"]["name"]
+        world.label_node(name, "node-role.kubernetes.io/control-plane", "")
     elif args[:2] in (["upload-config", "kubeadm"], ["upload-config", "kubelet"], ["control-plane", "apiserver"]):
         pass
     else:
@@ -254,7 +275,7 @@ def main(args: list[str]) -> None:
     elif args[:2] == ["init", "phase"]:
         init_phase(args[2:])
     elif args[:1] == ["init"]:
-        init(option(args, "--config"))
+        init(option(args, "--config"), " ".join(a for a in args if a.startswith("--ignore-preflight-errors")))
     elif args[:2] == ["token", "create"]:
         print(new_token(option(args, "--description") or ""))
     else:

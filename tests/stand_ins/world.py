@@ -61,3 +61,22 @@ def take_fault(tool: str) -> str | None:
     fault = queue.pop(0)
     _write("faults.json", faults)
     return fault
+
+
+def register_node(name: str, flags: dict[str, str]) -> None:
+    """A kubelet registers its Node unless one of that name exists (then it keeps it as it is)."""
+    nodes = objects("nodes")
+    if any(n["metadata"]["name"] == name for n in nodes):
+        return
+    address = [{"type": "InternalIP", "address": flags["node-ip"]}] if flags.get("node-ip") else []
+    node = {"metadata": {"name": name, "labels": {}}, "spec": {"providerID": flags.get("provider-id", "")},
+            "status": {"addresses": address}}  # fmt: skip
+    save("nodes", [*nodes, node])
+
+
+def label_node(name: str, key: str, value: str) -> None:
+    nodes = objects("nodes")
+    for node in nodes:
+        if node["metadata"]["name"] == name:
+            node["metadata"].setdefault("labels", {})[key] = value
+    save("nodes", nodes)
