@@ -115,14 +115,23 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         )
         approver = kubelet_serving.install_approver(run, control_plane, after=init)
         joined_control_planes = self._join_control_planes(run, args, endpoint, cluster_id, after=[control_plane_ready])
-        # Every control plane holds the encryption configuration before Secrets are rewritten with it.
+        # Every control plane reads the newest Secrets key before any writes with it, and every one writes
+        # with it before the Secrets are rewritten.
+        writing = control_plane_phase.give_write_key(
+            run,
+            [control_plane, *args.other_control_planes],
+            key_name=args.credentials.secrets_key_name,
+            encryption_config=args.credentials.encryption_config,
+            cluster_id=cluster_id,
+            after=[init, *(joined for joined, _ in joined_control_planes)],
+        )
         secrets_encrypted = control_plane_phase.encrypt_secrets(
             run,
             control_plane,
             key_name=args.credentials.secrets_key_name,
             cluster_id=cluster_id,
             control_planes=[control_plane, *args.other_control_planes],
-            after=[init, *(joined for joined, _ in joined_control_planes)],
+            after=writing,
         )
         # Each control plane with the step after which it is in the cluster.
         control_planes_done = [

@@ -23,6 +23,11 @@ AUDIT_POLICY_FILE = f"{POLICY_DIR}/audit-policy.yaml"
 ADMISSION_CONFIG_FILE = f"{POLICY_DIR}/admission.yaml"
 AUDIT_LOG_DIR = "/var/log/kubernetes/audit"
 ENCRYPTION_CONFIG_NAME = "encryption-config.yaml"  # in the PKI directory
+# During a rotation: the configuration that reads the newest key but still writes with the one before
+# (only in the key bundle; scripts/lib/secrets-encryption.sh installs one of the two).
+ENCRYPTION_READ_CONFIG_NAME = "encryption-config-read.yaml"
+# On each control plane: the key its API server writes with, once the rotation step has given it that.
+SECRETS_WRITE_KEY_FILE = "/etc/kubeadm-aws/secrets-write-key"
 ENCRYPTION_CONFIG_FILE = f"{KUBERNETES_PKI_DIR}/{ENCRYPTION_CONFIG_NAME}"
 
 POD_SECURITY_LEVELS = ("privileged", "baseline", "restricted")

@@ -95,6 +95,9 @@ class ClusterCredentials:
     # Secrets, as `pki_bundle` lines.
     control_plane_keys: pulumi.Output[str]
     secrets_key_name: str = hardening.encryption_key_name(1)  # the key new writes of Secrets use
+    # The EncryptionConfiguration in which that key writes (a secret), for the step that gives it to each
+    # control plane once all of them read it.
+    encryption_config: pulumi.Output[str] | None = None
 
     def token_kubeconfig(
         self,
@@ -173,9 +176,10 @@ class ClusterPki(pulumi.ComponentResource):
             allowed_uses=["client_auth", "digital_signature", "key_encipherment"],
             opts=child,
         )
-        encryption = self._secrets_encryption(name, args.secrets_key_generation)
+        encryption, encryption_read = self._secrets_encryption(name, args.secrets_key_generation)
         keys = pulumi.Output.all(
             encryption,
+            encryption_read,
             ca_cert.cert_pem,
             ca_key.private_key_pem,
             front_proxy_cert.cert_pem,
@@ -187,15 +191,16 @@ class ClusterPki(pulumi.ComponentResource):
         ).apply(
             lambda pem: pki_bundle(
                 {
-                    "ca.crt": ("0644", pem[1]),
-                    "ca.key": ("0600", pem[2]),
-                    "front-proxy-ca.crt": ("0644", pem[3]),
-                    "front-proxy-ca.key": ("0600", pem[4]),
-                    "etcd/ca.crt": ("0644", pem[5]),
-                    "etcd/ca.key": ("0600", pem[6]),
-                    "sa.pub": ("0644", pem[7]),
-                    "sa.key": ("0600", pem[8]),
+                    "ca.crt": ("0644", pem[2]),
+                    "ca.key": ("0600", pem[3]),
+                    "front-proxy-ca.crt": ("0644", pem[4]),
+                    "front-proxy-ca.key": ("0600", pem[5]),
+                    "etcd/ca.crt": ("0644", pem[6]),
+                    "etcd/ca.key": ("0600", pem[7]),
+                    "sa.pub": ("0644", pem[8]),
+                    "sa.key": ("0600", pem[9]),
                     hardening.ENCRYPTION_CONFIG_NAME: ("0600", pem[0]),
+                    **({hardening.ENCRYPTION_READ_CONFIG_NAME: ("0600", pem[1])} if pem[1] else {}),
                 }
             )
         )
@@ -207,28 +212,36 @@ class ClusterPki(pulumi.ComponentResource):
             admin_private_key_pem=pulumi.Output.secret(admin_key.private_key_pem),
             control_plane_keys=pulumi.Output.secret(keys),
             secrets_key_name=hardening.encryption_key_name(args.secrets_key_generation),
+            encryption_config=pulumi.Output.secret(encryption),
         )
         self.register_outputs(
             {"ca_cert_pem": self.credentials.ca_cert_pem, "discovery_hash": self.credentials.discovery_hash}
         )
 
-    def _secrets_encryption(self, name: str, generation: int) -> pulumi.Output[str]:
-        """The EncryptionConfiguration: the key of `generation` writes, the one before (if any) still
-        reads until every Secret has been rewritten. Each generation's key comes from its own random key
-        in the stack; raising the generation drops the one before the previous."""
+    def _secrets_encryption(self, name: str, generation: int) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The EncryptionConfiguration, and during a rotation the one that only reads the new key (empty
+        with one generation). In the first the key of `generation` writes and the one before still reads
+        until every Secret has been rewritten; in the second the one before writes. A rotation with
+        several API servers goes through the second on every control plane before the first on any
+        (Kubernetes, "Encrypting Confidential Data at Rest": rotating a decryption key), so that no API
+        server writes with a key another cannot read yet. Each generation's key comes from its own random
+        key in the stack; raising the generation drops the one before the previous."""
         generations = [generation, generation - 1] if generation > 1 else [generation]
         sources = [
             tls.PrivateKey(f"{name}-secrets-key-{g}", algorithm="ED25519", opts=pulumi.ResourceOptions(parent=self))
             for g in generations
         ]
-        return pulumi.Output.all(*(source.private_key_pem for source in sources)).apply(
-            lambda pems: hardening.encryption_configuration(
-                [
-                    hardening.EncryptionKey(hardening.encryption_key_name(g), hardening.derive_encryption_secret(pem))
-                    for g, pem in zip(generations, pems, strict=True)
-                ]
-            )
-        )
+
+        def configurations(pems: list[str]) -> list[str]:
+            keys = [
+                hardening.EncryptionKey(hardening.encryption_key_name(g), hardening.derive_encryption_secret(pem))
+                for g, pem in zip(generations, pems, strict=True)
+            ]
+            reading = hardening.encryption_configuration(keys[::-1]) if len(keys) > 1 else ""
+            return [hardening.encryption_configuration(keys), reading]
+
+        both = pulumi.Output.all(*(source.private_key_pem for source in sources)).apply(configurations)
+        return both[0], both[1]
 
     def _authority(self, name: str, common_name: str, cluster_name: str) -> tuple[tls.PrivateKey, tls.SelfSignedCert]:
         """A certificate authority whose key outlives every machine (kubeadm uses it as it finds it)."""

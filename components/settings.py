@@ -287,7 +287,8 @@ SETTINGS: tuple[Setting, ...] = (
         WholeNumber(1, 1_000_000),
         "Raise it by one to rotate the key Secrets are encrypted with in etcd: a new key encrypts, every Secret "
         "is rewritten with it, the key before still decrypts until the next rotation.",
-        on_change="in place: the API server reloads its keys and every Secret is rewritten",
+        on_change="in place: every control plane reads the new key, then writes with it, then every Secret is "
+        "rewritten",
     ),
     Setting(
         "etcdBackupIntervalHours",

@@ -55,6 +55,35 @@ def test_a_rotation_writes_with_the_new_key_and_still_reads_the_one_before():
     assert variable(step, "KEY_NAME") == "key-3"
 
 
+def keys_of(text: str) -> list[str]:
+    (secretbox, _) = yaml.safe_load(text)["resources"][0]["providers"]
+    return [k["name"] for k in secretbox["secretbox"]["keys"]]
+
+
+def test_a_rotation_reaches_every_control_plane_as_a_reading_key_before_any_writes_with_it():
+    run = run_program(stack_config(secretsKeyGeneration=2, controlPlaneCount=3, allowedCidrs=["203.0.113.7/32"]))
+    names = [CP, f"{CP}-2", f"{CP}-3"]
+    # Every control plane's init or join gets both: the one that only reads key-2, and the one it writes.
+    for step in (f"{CP}-kubeadm-init", f"{CP}-2-join", f"{CP}-3-join"):
+        bundle = bundle_of(run.named(step).inputs["stdin"])
+        assert keys_of(bundle["encryption-config-read.yaml"][1]) == ["key-1", "key-2"]
+        assert keys_of(bundle["encryption-config.yaml"][1]) == ["key-2", "key-1"]
+    # Each is given the writing one only after every control plane's step has run, and the Secrets are
+    # rewritten only after every one has been given it.
+    rewrite = run.named(f"{CP}-secrets-encryption")
+    for name in names:
+        writing = run.named(f"{name}-secrets-write-key")
+        assert keys_of(writing.inputs["stdin"]) == ["key-2", "key-1"] and "stdin" in writing.secret_inputs
+        assert variable(script_of(writing.inputs["create"]), "KEY_NAME") == "key-2"
+        for other in names[1:]:
+            assert depends_on(run, writing, f"{other}-join")
+        assert depends_on(run, writing, f"{CP}-kubeadm-init") and depends_on(run, rewrite, writing.name)
+
+
+def test_without_a_rotation_there_is_no_reading_configuration():
+    assert "encryption-config-read.yaml" not in bundle_of(cluster().named(f"{CP}-kubeadm-init").inputs["stdin"])
+
+
 def test_the_encryption_step_runs_after_init_and_before_the_readiness_gate():
     run = cluster()
     step = run.named(f"{CP}-secrets-encryption")

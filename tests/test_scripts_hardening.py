@@ -276,3 +276,69 @@ def test_a_joining_control_plane_takes_its_join_configuration_out_of_the_key_bun
         assert sorted(p.name for p in keys.iterdir()) == ["ca.crt", "ca.key"]  # only keys go on to the PKI
     else:
         assert result.returncode != 0 and "holds no kubeadm-join.yaml" in result.stderr
+
+
+# --- a rotation in two phases (scripts/lib/secrets-encryption.sh) ---------------------------------------
+
+WRITE_KEY = "bootstrap/secrets-write-key.sh"
+WRITE_KEY_VARIABLES = {"NODE_NAME": "lab-cp-2", "KEY_NAME": "key-2", "NODE_INSTANCE_ID": "i-0", "CLUSTER_ID": "c"}
+
+
+@pytest.mark.parametrize(
+    "wanted, writing_with, rotating, phase",
+    [
+        ("auto", "", "yes", "read"),  # a control plane new to a rotation reads the new key first
+        ("auto", "key-1", "yes", "read"),
+        ("auto", "key-2", "yes", "write"),  # it was given the writing one already: it keeps it
+        ("auto", "", "no", "write"),  # one key, no rotation
+        ("write", "", "yes", "write"),  # kubeadm init of a cluster alone, or the step that gives it
+    ],
+)
+def test_which_configuration_a_control_plane_takes(wanted, writing_with, rotating, phase):
+    call = f'encryption_config_phase {wanted} key-2 "{writing_with}" {rotating}'
+    result = run_function(WRITE_KEY, call, **WRITE_KEY_VARIABLES)
+    assert result.stdout.strip() == phase, result.stderr
+
+
+def rotation_keys(directory: Path) -> Path:
+    directory.mkdir()
+    for name, keys in (
+        ("encryption-config.yaml", ["key-2", "key-1"]),
+        ("encryption-config-read.yaml", ["key-1", "key-2"]),
+    ):
+        listed = "".join(f"      - name: {key}\n        secret: c2VjcmV0\n" for key in keys)
+        (directory / name).write_text(
+            f"kind: EncryptionConfiguration\nresources:\n- providers:\n  - secretbox:\n    keys:\n{listed}"
+        )
+    return directory
+
+
+def test_a_control_plane_reads_first_then_writes_once_given_the_key(tmp_path):
+    keys = rotation_keys(tmp_path / "bundle")
+    pki = tmp_path / "pki"
+    pki.mkdir()
+    (pki / "encryption-config-read.yaml").write_text("copied there by install_pki")
+    env = {**WRITE_KEY_VARIABLES, "ENCRYPTION_CONFIG_FILE": str(pki / "encryption-config.yaml"),
+           "SECRETS_WRITE_KEY_FILE": str(tmp_path / "state" / "secrets-write-key")}  # fmt: skip
+    first = run_function(WRITE_KEY, f"install_encryption_config {keys} auto", **env)
+    assert first.stdout.strip() == "changed", first.stderr
+    assert (pki / "encryption-config.yaml").read_text() == (keys / "encryption-config-read.yaml").read_text()
+    assert not (pki / "encryption-config-read.yaml").exists()
+    assert (tmp_path / "state" / "secrets-write-key").read_text().strip() == "key-1"
+    # The step that gives it the writing key: on standard input, as the program sends it.
+    given = run_function(WRITE_KEY, f"main <{keys}/encryption-config.yaml", **env)
+    assert given.returncode == 0 and "writes Secrets with key-2 once it reloads" in given.stdout
+    assert (pki / "encryption-config.yaml").read_text() == (keys / "encryption-config.yaml").read_text()
+    assert (tmp_path / "state" / "secrets-write-key").read_text().strip() == "key-2"
+    # A later run of its join (a re-run, or any change) keeps the writing one.
+    again = run_function(WRITE_KEY, f"install_encryption_config {keys} auto", **env)
+    assert again.stdout.strip() == "unchanged"
+
+
+def test_the_step_refuses_a_configuration_that_writes_with_another_key(tmp_path):
+    keys = rotation_keys(tmp_path / "bundle")
+    env = {**WRITE_KEY_VARIABLES, "ENCRYPTION_CONFIG_FILE": str(tmp_path / "encryption-config.yaml"),
+           "SECRETS_WRITE_KEY_FILE": str(tmp_path / "secrets-write-key")}  # fmt: skip
+    result = run_function(WRITE_KEY, f"main <{keys}/encryption-config-read.yaml", **env)
+    assert result.returncode == 1 and "does not write with key-2" in result.stderr
+    assert not (tmp_path / "encryption-config.yaml").exists()

@@ -142,6 +142,35 @@ def encrypt_secrets(
     )
 
 
+def give_write_key(
+    run: StepRunner,
+    control_planes: Sequence[NodeInfo],
+    *,
+    key_name: str,
+    encryption_config: pulumi.Input[str],
+    cluster_id: pulumi.Input[str],
+    after: Sequence[pulumi.Resource],
+) -> list[remote.Command]:
+    """Once every control plane's API server reads the newest Secrets key (their init and join steps,
+    one after another, restart them with the configuration that only reads it during a rotation), each
+    gets the one in which it writes; the API servers reload it on their own, and the rewrite of the
+    Secrets after these steps proves that each writes with it first."""
+    return [
+        run.run(
+            Step(
+                f"{node.name}-secrets-write-key",
+                node,
+                render_following(
+                    "bootstrap/secrets-write-key.sh", node, cluster_id, NODE_NAME=node.name, KEY_NAME=key_name
+                ),
+                stdin=encryption_config,
+                after=list(after),
+            )
+        )
+        for node in control_planes
+    ]
+
+
 def cluster_id(init: remote.Command) -> pulumi.Output[str]:
     """The UID of the cluster's kube-system namespace, as kubeadm-init.sh prints it: the same for a control
     plane restored from a snapshot, another for a cluster built anew."""

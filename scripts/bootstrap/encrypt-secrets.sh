@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proves that every API server (one per control plane, each asked at its own address) encrypts Secrets
 # with the stack's current key, by writing a probe Secret through it and reading it back from etcd, then
-# rewrites every Secret once with that key: those stored in plain text before encryption was on, or
-# under the key before a rotation. The key's name goes to SECRETS_KEY_FILE,
+# rewrites every Secret with that key: those stored in plain text before encryption was on, or under
+# the key before a rotation (secrets-write-key.sh has given every control plane the key by then). The
+# key's name goes to SECRETS_KEY_FILE,
 # so the next run (and the init script's check of a rotation) knows all Secrets use it.
 set -euo pipefail
 
@@ -78,11 +79,9 @@ main() {
   for server in $API_SERVERS; do
     wait_until_written_with_key "$server"
   done
-  if [[ -f "$SECRETS_KEY_FILE" && "$(<"$SECRETS_KEY_FILE")" == "$KEY_NAME" ]]; then
-    echo "every Secret is already written with $KEY_NAME"
-  else
-    rewrite_every_secret
-  fi
+  # Every time the step runs (a new key, a new control plane, a cluster built anew): a control plane
+  # that joined wrote with the key before until it was given the newest.
+  rewrite_every_secret
 }
 
 main "$@"

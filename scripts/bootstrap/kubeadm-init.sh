@@ -40,6 +40,7 @@ set -euo pipefail
 : "${HARDENING_FLAGS:?API server flags a hardened control plane runs with, space-separated}"
 : "${INIT_TOKEN_DESCRIPTION:?description of the bootstrap token kubeadm init makes}"
 : "${ENCRYPTION_CONFIG_FILE:?EncryptionConfiguration of Secrets, in the PKI directory}"
+: "${SECRETS_WRITE_KEY_FILE:?where this control plane records the key its API server writes Secrets with}"
 : "${AUDIT_POLICY_FILE:?where the API server reads its audit policy}"
 : "${ADMISSION_CONFIG_FILE:?where the API server reads its admission configuration}"
 : "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
@@ -53,7 +54,6 @@ set -euo pipefail
 readonly STATE_DIR="${STATE_DIR:-/etc/kubeadm-aws}"
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/init.log}"
-readonly API_READY_TIMEOUT_SECONDS=300
 readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
 readonly SNAPSHOT_RETRY_SECONDS="${SNAPSHOT_RETRY_SECONDS:-15}"
 readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
@@ -69,6 +69,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-snapshot.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/secrets-encryption.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-members.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/rejoin-control-plane.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubectl-access.sh"
@@ -171,16 +172,6 @@ register_this_machine_anew() {
   echo "registered $NODE_NAME anew: its restored Node named the machine it replaced" >&2
 }
 
-wait_for_api_server() {
-  local deadline=$((SECONDS + API_READY_TIMEOUT_SECONDS))
-  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get --raw=/readyz >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      echo "the API server on $NODE_NAME did not answer within ${API_READY_TIMEOUT_SECONDS}s" >&2
-      return 1
-    fi
-    sleep 5
-  done
-}
 
 # The value of one field of the live ClusterConfiguration, e.g. podSubnet.
 live_setting() {
@@ -219,11 +210,6 @@ refuse_what_kubeadm_cannot_change() {
   fi
 }
 
-# The key names an EncryptionConfiguration holds, one per line.
-encryption_key_names() {
-  sed -nE 's/^[[:space:]]*-?[[:space:]]*name:[[:space:]]*(key-[0-9]+)[[:space:]]*$/\1/p' "$1"
-}
-
 # A configuration without the key every Secret is stored with would leave them unreadable.
 refuse_losing_the_secrets_key() {
   local new_config="$1" in_use
@@ -246,27 +232,15 @@ api_server_lacks_hardening() {
   return 1
 }
 
-# Waits until an API server other than process BEFORE answers.
-wait_for_new_api_server() {
-  local before="$1" deadline=$((SECONDS + API_READY_TIMEOUT_SECONDS))
-  until [[ "$(api_server_pid)" != "$before" && -n "$(api_server_pid)" ]]; do
-    if ((SECONDS >= deadline)); then
-      echo "the API server on $NODE_NAME did not restart within ${API_READY_TIMEOUT_SECONDS}s" >&2
-      return 1
-    fi
-    sleep 5
-  done
-  wait_for_api_server
-}
 
 # A cluster built before the hardening: the stored ClusterConfiguration and KubeletConfiguration get it
 # (so upgrades keep it), then the API server's manifest is written anew and the kubelet restarts it. A
-# changed policy alone restarts the API server, which reads its policies only when it starts; a new
-# encryption key needs nothing (the API server reloads that file).
+# changed policy or encryption configuration restarts the API server, which then runs with it at once
+# (during a rotation, the one that only reads the new key: lib/secrets-encryption.sh).
 harden_live_api_server() {
-  local policies before
+  local policies encryption before
   refuse_losing_the_secrets_key "$keys_dir/encryption-config.yaml"
-  install_content "$ENCRYPTION_CONFIG_FILE" 0600 <"$keys_dir/encryption-config.yaml" >/dev/null
+  encryption=$(install_encryption_config "$keys_dir" auto)
   policies=$(write_api_server_policies)
   before=$(api_server_pid)
   if api_server_lacks_hardening; then
@@ -275,9 +249,9 @@ harden_live_api_server() {
     kubeadm init phase upload-config kubelet --config "$CONFIG_FILE" >&2
     kubeadm init phase control-plane apiserver --config "$CONFIG_FILE" >&2
     echo "hardened the API server of $NODE_NAME (encryption at rest, audit log, pod security)" >&2
-  elif [[ "$policies" == changed ]]; then
+  elif [[ "$policies" == changed || "$encryption" == changed ]]; then
     restart_api_server
-    echo "restarted the API server of $NODE_NAME for its new policies" >&2
+    echo "restarted the API server of $NODE_NAME for its new policies or encryption configuration" >&2
   else
     return 0
   fi
@@ -332,6 +306,12 @@ main() {
     fresh)
       path=$(first_control_plane_path) || return 1
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
+      # Alone, it writes with the newest key at once; joining others, it reads it first like them.
+      if [[ "$path" == rejoin ]]; then
+        install_encryption_config "$keys_dir" auto >/dev/null
+      else
+        install_encryption_config "$keys_dir" write >/dev/null
+      fi
       write_api_server_policies >/dev/null
       if [[ "$path" == rejoin ]]; then
         rejoin_other_control_planes "$keys_dir/rejoin"

@@ -22,6 +22,7 @@ set -euo pipefail
 : "${AUDIT_LOG_DIR:?where the API server writes its audit log}"
 : "${ENCRYPTION_CONFIG_FILE:?EncryptionConfiguration of Secrets, in the PKI directory}"
 : "${CRI_SOCKET:?socket of containerd, for crictl}"
+: "${SECRETS_WRITE_KEY_FILE:?where this control plane records the key its API server writes Secrets with}"
 # Named here so that a replaced instance or a rebuilt cluster runs this step again.
 : "${NODE_INSTANCE_ID:?EC2 instance of this node}"
 : "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
@@ -35,6 +36,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/secrets-encryption.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/join.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/kubectl-access.sh"
 
@@ -50,14 +52,18 @@ take_join_config() {
   rm -f "$unpacked/$JOIN_CONFIG_ENTRY"
 }
 
-# A control plane that has joined takes a rotated encryption key (the API server reloads that file)
-# and changed policies (the API server restarts for them).
+# A control plane that has joined takes changed policies and, during a rotation, the configuration that
+# reads the new key (lib/secrets-encryption.sh); its API server restarts for them and runs with them
+# before the step ends.
 refresh_api_server_files() {
-  local unpacked="$1"
-  install_content "$ENCRYPTION_CONFIG_FILE" 0600 <"$unpacked/encryption-config.yaml" >/dev/null
-  if [[ "$(write_api_server_policies)" == changed ]]; then
+  local unpacked="$1" encryption policies before
+  encryption=$(install_encryption_config "$unpacked" auto)
+  policies=$(write_api_server_policies)
+  if [[ "$policies" == changed || "$encryption" == changed ]]; then
+    before=$(api_server_pid)
     restart_api_server
-    echo "restarted the API server of $NODE_NAME for its new policies"
+    wait_for_new_api_server "$before"
+    echo "restarted the API server of $NODE_NAME for its new policies or encryption configuration"
   fi
 }
 
@@ -65,12 +71,13 @@ refresh_api_server_files() {
 # only with the shared keys in place (kubeadm's preflight: SharedCertificateExists).
 before_join_attempt() {
   install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
+  install_encryption_config "$keys_dir" auto >/dev/null
   write_api_server_policies >/dev/null
 }
 
 # After the last failed attempt (its reset took the keys): the policies go too, as on a new machine.
 after_failed_join() {
-  rm -f "$AUDIT_POLICY_FILE" "$ADMISSION_CONFIG_FILE"
+  rm -f "$AUDIT_POLICY_FILE" "$ADMISSION_CONFIG_FILE" "$SECRETS_WRITE_KEY_FILE"
 }
 
 main() {

@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The files a hardened API server reads when it starts, written on every control plane before kubeadm
-# starts its API server: the audit policy and the admission configuration. Needs AUDIT_POLICY,
-# ADMISSION_CONFIG (their text), AUDIT_POLICY_FILE, ADMISSION_CONFIG_FILE, AUDIT_LOG_DIR and CRI_SOCKET.
+# starts its API server: the audit policy and the admission configuration; and restarting it for them.
+# Needs AUDIT_POLICY, ADMISSION_CONFIG (their text), AUDIT_POLICY_FILE, ADMISSION_CONFIG_FILE,
+# AUDIT_LOG_DIR and CRI_SOCKET, and for the waits NODE_NAME and ADMIN_KUBECONFIG.
+
+API_READY_TIMEOUT_SECONDS="${API_READY_TIMEOUT_SECONDS:-300}"
 
 # Puts standard input at FILE with MODE unless the file holds it already; prints changed or unchanged.
 install_content() {
@@ -34,4 +37,31 @@ api_server_pid() {
 # start it again.
 restart_api_server() {
   crictl --runtime-endpoint "$CRI_SOCKET" stop "$(crictl --runtime-endpoint "$CRI_SOCKET" ps -q --name '^kube-apiserver$')" >/dev/null
+}
+
+# Waits until this node's API server answers (time counted by the waits, so a test's sleep stands in).
+wait_for_api_server() {
+  local waited=0
+  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get --raw=/readyz >/dev/null 2>&1; do
+    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
+      echo "the API server on $NODE_NAME did not answer within ${API_READY_TIMEOUT_SECONDS}s" >&2
+      return 1
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+}
+
+# Waits until an API server other than process BEFORE answers.
+wait_for_new_api_server() {
+  local before="$1" waited=0
+  until [[ "$(api_server_pid)" != "$before" && -n "$(api_server_pid)" ]]; do
+    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
+      echo "the API server on $NODE_NAME did not restart within ${API_READY_TIMEOUT_SECONDS}s" >&2
+      return 1
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  wait_for_api_server
 }

@@ -2,7 +2,7 @@
 # The cluster's keys and certificates arrive on standard input as lines "PATH MODE BASE64", PATH
 # relative to the PKI directory. They are unpacked into a private directory, then installed with their
 # modes (600 for keys and the encryption configuration of Secrets); nothing else is accepted.
-readonly PKI_BUNDLE_PATHS='^(ca|front-proxy-ca|etcd/ca)\.(crt|key)$|^sa\.(key|pub)$|^encryption-config\.yaml$|^kubeadm-join\.yaml$'
+readonly PKI_BUNDLE_PATHS='^(ca|front-proxy-ca|etcd/ca)\.(crt|key)$|^sa\.(key|pub)$|^encryption-config(-read)?\.yaml$|^kubeadm-join\.yaml$'
 
 unpack_pki_bundle() {
   local dir="$1" path mode data
