@@ -335,6 +335,18 @@ def test_a_control_plane_reads_first_then_writes_once_given_the_key(tmp_path):
     assert again.stdout.strip() == "unchanged"
 
 
+def test_a_control_plane_set_up_before_the_two_phases_keeps_the_key_it_writes_with(tmp_path):
+    # It runs with the configuration where the newest key writes, and has no record: nothing changes, so
+    # no API server goes back to writing with the key before.
+    keys = rotation_keys(tmp_path / "bundle")
+    (tmp_path / "encryption-config.yaml").write_text((keys / "encryption-config.yaml").read_text())
+    env = {**WRITE_KEY_VARIABLES, "ENCRYPTION_CONFIG_FILE": str(tmp_path / "encryption-config.yaml"),
+           "SECRETS_WRITE_KEY_FILE": str(tmp_path / "secrets-write-key")}  # fmt: skip
+    result = run_function(WRITE_KEY, f"install_encryption_config {keys} auto", **env)
+    assert result.stdout.strip() == "unchanged", result.stderr
+    assert (tmp_path / "secrets-write-key").read_text().strip() == "key-2"
+
+
 def test_the_step_refuses_a_configuration_that_writes_with_another_key(tmp_path):
     keys = rotation_keys(tmp_path / "bundle")
     env = {**WRITE_KEY_VARIABLES, "ENCRYPTION_CONFIG_FILE": str(tmp_path / "encryption-config.yaml"),

@@ -34,7 +34,13 @@ install_encryption_config() {
   local keys="$1" wanted="$2" newest rotating=no writing_with="" phase chosen changed
   newest=$(encryption_key_names "$keys/encryption-config.yaml" | head -n 1)
   [[ -s "$keys/$ENCRYPTION_READ_CONFIG" ]] && rotating=yes
-  [[ -f "$SECRETS_WRITE_KEY_FILE" ]] && writing_with=$(<"$SECRETS_WRITE_KEY_FILE")
+  # The key this API server writes with: as recorded, or (a control plane set up before the record
+  # existed) the first of the configuration it runs with.
+  if [[ -f "$SECRETS_WRITE_KEY_FILE" ]]; then
+    writing_with=$(<"$SECRETS_WRITE_KEY_FILE")
+  elif [[ -f "$ENCRYPTION_CONFIG_FILE" ]]; then
+    writing_with=$(encryption_key_names "$ENCRYPTION_CONFIG_FILE" | head -n 1)
+  fi
   phase=$(encryption_config_phase "$wanted" "$newest" "$writing_with" "$rotating")
   chosen="$keys/encryption-config.yaml"
   [[ "$phase" == read ]] && chosen="$keys/$ENCRYPTION_READ_CONFIG"
