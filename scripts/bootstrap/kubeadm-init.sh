@@ -54,8 +54,6 @@ set -euo pipefail
 readonly STATE_DIR="${STATE_DIR:-/etc/kubeadm-aws}"
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/init.log}"
-readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
-readonly SNAPSHOT_RETRY_SECONDS="${SNAPSHOT_RETRY_SECONDS:-15}"
 readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
 readonly API_SERVER_MANIFEST="${NODE_ROOT:-}/etc/kubernetes/manifests/kube-apiserver.yaml"
 # The key all Secrets were last rewritten with (encrypt-secrets.sh writes it).
@@ -67,6 +65,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/s3.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-snapshot.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/restore.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/secrets-encryption.sh"
@@ -96,42 +95,6 @@ write_config() {
     sed -E "s/^kubernetesVersion: .*/kubernetesVersion: $(kubeadm version -o short)/" >"$file"
 }
 
-# Sets snapshot_state to present or none; fails when the bucket cannot be asked (a new instance's
-# role can take a minute to work), rather than build a new cluster over one a snapshot would save.
-find_newest_snapshot() {
-  local attempt status
-  for ((attempt = 1; attempt <= SNAPSHOT_CHECK_ATTEMPTS; attempt++)); do
-    status=0
-    s3_has_object "$BUCKET" "$PREFIX/latest.db" || status=$?
-    case "$status" in
-      0) snapshot_state=present && return 0 ;;
-      3) snapshot_state=none && return 0 ;;
-    esac
-    echo "could not ask s3://$BUCKET for snapshots (attempt $attempt of $SNAPSHOT_CHECK_ATTEMPTS)" >&2
-    if ((attempt < SNAPSHOT_CHECK_ATTEMPTS)); then
-      sleep "$SNAPSHOT_RETRY_SECONDS"
-    fi
-  done
-  echo "could not tell whether s3://$BUCKET/$PREFIX/latest.db exists; not building a new cluster" >&2
-  return 1
-}
-
-# present or none: whether the bucket holds a snapshot of this cluster. Fails when it cannot be asked.
-snapshot_in_bucket() {
-  ensure_aws_cli "$AWS_CLI_CHANNEL" >&2 || return 1
-  find_newest_snapshot || return 1
-  echo "$snapshot_state"
-}
-
-# Restores etcd's data directory from the newest snapshot, for this node as its only member.
-restore_newest_snapshot() {
-  ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
-  s3_download "s3://$BUCKET/$PREFIX/latest.db" "$keys_dir/latest.db"
-  rm -rf "$ETCD_DATA_DIR"
-  restore_snapshot "$keys_dir/latest.db" "$ETCD_DATA_DIR" "$NODE_NAME" "https://$NODE_IP:$ETCD_PEER_PORT"
-  echo "restored etcd from s3://$BUCKET/$PREFIX/latest.db" >&2
-}
-
 run_kubeadm_init() {
   local path="$1" extra=()
   if [[ "$path" == restore ]]; then
@@ -150,28 +113,6 @@ run_kubeadm_init() {
   fi
   echo "kubeadm init finished on $NODE_NAME" >&2
 }
-
-# After a restore for a new machine the Node object is the old machine's: its provider id (which cannot
-# change) and its addresses name the old instance, and neither this kubelet nor the cloud controller
-# rewrites them, so the API server would reach the old address and the cloud controller delete the Node
-# once the old instance is gone. The Node goes; the kubelet, restarted, registers this machine; kubeadm
-# marks it a control plane again.
-register_this_machine_anew() {
-  local waited=0
-  kubectl --kubeconfig "$ADMIN_KUBECONFIG" delete node "$NODE_NAME" --ignore-not-found >&2
-  systemctl restart kubelet
-  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1; do
-    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
-      echo "the kubelet of $NODE_NAME did not register it again within ${API_READY_TIMEOUT_SECONDS}s" >&2
-      return 1
-    fi
-    sleep 5
-    waited=$((waited + 5))
-  done
-  kubeadm init phase mark-control-plane --config "$CONFIG_FILE" >&2
-  echo "registered $NODE_NAME anew: its restored Node named the machine it replaced" >&2
-}
-
 
 # The value of one field of the live ClusterConfiguration, e.g. podSubnet.
 live_setting() {
@@ -256,25 +197,6 @@ harden_live_api_server() {
     return 0
   fi
   wait_for_new_api_server "$before"
-}
-
-# What this new first control plane does: rejoin the others (lib/rejoin-control-plane.sh decides, on
-# evidence), restore the cluster from the newest snapshot, or build a new one. Fails, having changed
-# nothing, when the others cannot be told from a cluster that is down, or the bucket cannot be asked.
-# It runs in a command substitution, where `set -e` does not hold: every failure returns explicitly.
-first_control_plane_path() {
-  local told snapshot=unknown decided
-  if [[ "$OTHER_CONTROL_PLANE_IPS" == none ]]; then
-    snapshot=$(snapshot_in_bucket) || return 1
-    if [[ "$snapshot" == present ]]; then echo restore; else echo new; fi
-    return 0
-  fi
-  told=$(probe_others_until_told) || return 1
-  if [[ "$told" != *:answers* && "$told" != *:silent* ]]; then
-    snapshot=$(snapshot_in_bucket) || return 1
-  fi
-  decided=$(first_control_plane_decision "$told" "$snapshot") || return 1
-  if [[ "$decided" == rejoin ]]; then echo rejoin; else echo new; fi
 }
 
 print_cluster_id() {

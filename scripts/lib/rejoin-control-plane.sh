@@ -98,3 +98,22 @@ rejoin_other_control_planes() {
   KUBECONFIG="$work/admin.conf" delete_bootstrap_tokens_described "$REJOIN_TOKEN_DESCRIPTION"
   echo "$NODE_NAME joined the other control planes" >&2
 }
+
+# What this new first control plane does: rejoin the others (lib/rejoin-control-plane.sh decides, on
+# evidence), restore the cluster from the newest snapshot, or build a new one. Fails, having changed
+# nothing, when the others cannot be told from a cluster that is down, or the bucket cannot be asked.
+# It runs in a command substitution, where `set -e` does not hold: every failure returns explicitly.
+first_control_plane_path() {
+  local told snapshot=unknown decided
+  if [[ "$OTHER_CONTROL_PLANE_IPS" == none ]]; then
+    snapshot=$(snapshot_in_bucket) || return 1
+    if [[ "$snapshot" == present ]]; then echo restore; else echo new; fi
+    return 0
+  fi
+  told=$(probe_others_until_told) || return 1
+  if [[ "$told" != *:answers* && "$told" != *:silent* ]]; then
+    snapshot=$(snapshot_in_bucket) || return 1
+  fi
+  decided=$(first_control_plane_decision "$told" "$snapshot") || return 1
+  if [[ "$decided" == rejoin ]]; then echo rejoin; else echo new; fi
+}

@@ -1,0 +1,66 @@
+# shellcheck shell=bash
+# A new first control plane and the stack's snapshot bucket: whether it holds a snapshot of the cluster,
+# the restore of etcd's data directory from the newest one, and, after kubeadm init on it, the Node
+# registered anew for this machine. Needs the init script's variables (BUCKET, PREFIX, NODE_NAME,
+# NODE_IP, ETCD_* , ADMIN_KUBECONFIG, CONFIG_FILE, keys_dir) and libraries (s3, node tools, etcd
+# snapshots, api-server-policies for API_READY_TIMEOUT_SECONDS).
+
+readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
+readonly SNAPSHOT_RETRY_SECONDS="${SNAPSHOT_RETRY_SECONDS:-15}"
+
+# Sets snapshot_state to present or none; fails when the bucket cannot be asked (a new instance's
+# role can take a minute to work), rather than build a new cluster over one a snapshot would save.
+find_newest_snapshot() {
+  local attempt status
+  for ((attempt = 1; attempt <= SNAPSHOT_CHECK_ATTEMPTS; attempt++)); do
+    status=0
+    s3_has_object "$BUCKET" "$PREFIX/latest.db" || status=$?
+    case "$status" in
+      0) snapshot_state=present && return 0 ;;
+      3) snapshot_state=none && return 0 ;;
+    esac
+    echo "could not ask s3://$BUCKET for snapshots (attempt $attempt of $SNAPSHOT_CHECK_ATTEMPTS)" >&2
+    if ((attempt < SNAPSHOT_CHECK_ATTEMPTS)); then
+      sleep "$SNAPSHOT_RETRY_SECONDS"
+    fi
+  done
+  echo "could not tell whether s3://$BUCKET/$PREFIX/latest.db exists; not building a new cluster" >&2
+  return 1
+}
+
+# present or none: whether the bucket holds a snapshot of this cluster. Fails when it cannot be asked.
+snapshot_in_bucket() {
+  ensure_aws_cli "$AWS_CLI_CHANNEL" >&2 || return 1
+  find_newest_snapshot || return 1
+  echo "$snapshot_state"
+}
+
+# Restores etcd's data directory from the newest snapshot, for this node as its only member.
+restore_newest_snapshot() {
+  ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
+  s3_download "s3://$BUCKET/$PREFIX/latest.db" "$keys_dir/latest.db"
+  rm -rf "$ETCD_DATA_DIR"
+  restore_snapshot "$keys_dir/latest.db" "$ETCD_DATA_DIR" "$NODE_NAME" "https://$NODE_IP:$ETCD_PEER_PORT"
+  echo "restored etcd from s3://$BUCKET/$PREFIX/latest.db" >&2
+}
+
+# After a restore for a new machine the Node object is the old machine's: its provider id (which cannot
+# change) and its addresses name the old instance, and neither this kubelet nor the cloud controller
+# rewrites them, so the API server would reach the old address and the cloud controller delete the Node
+# once the old instance is gone. The Node goes; the kubelet, restarted, registers this machine; kubeadm
+# marks it a control plane again.
+register_this_machine_anew() {
+  local waited=0
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" delete node "$NODE_NAME" --ignore-not-found >&2
+  systemctl restart kubelet
+  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1; do
+    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
+      echo "the kubelet of $NODE_NAME did not register it again within ${API_READY_TIMEOUT_SECONDS}s" >&2
+      return 1
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  kubeadm init phase mark-control-plane --config "$CONFIG_FILE" >&2
+  echo "registered $NODE_NAME anew: its restored Node named the machine it replaced" >&2
+}
