@@ -35,6 +35,7 @@ readonly JOIN_CONFIG_ENTRY=kubeadm-join.yaml
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/pki-bundle.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/secrets-encryption.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/join.sh"

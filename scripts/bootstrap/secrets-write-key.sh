@@ -15,6 +15,7 @@ set -euo pipefail
 : "${NODE_INSTANCE_ID:?EC2 instance of this node}"
 : "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/api-server-policies.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/secrets-encryption.sh"
 

@@ -2,7 +2,7 @@
 # The files a hardened API server reads when it starts, written on every control plane before kubeadm
 # starts its API server: the audit policy and the admission configuration; and restarting it for them.
 # Needs AUDIT_POLICY, ADMISSION_CONFIG (their text), AUDIT_POLICY_FILE, ADMISSION_CONFIG_FILE,
-# AUDIT_LOG_DIR and CRI_SOCKET, and for the waits NODE_NAME and ADMIN_KUBECONFIG.
+# AUDIT_LOG_DIR and CRI_SOCKET, and for the waits NODE_NAME, ADMIN_KUBECONFIG and wait.sh sourced.
 
 API_READY_TIMEOUT_SECONDS="${API_READY_TIMEOUT_SECONDS:-300}"
 
@@ -39,29 +39,24 @@ restart_api_server() {
   crictl --runtime-endpoint "$CRI_SOCKET" stop "$(crictl --runtime-endpoint "$CRI_SOCKET" ps -q --name '^kube-apiserver$')" >/dev/null
 }
 
-# Waits until this node's API server answers (time counted by the waits, so a test's sleep stands in).
+api_server_answers() {
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" get --raw=/readyz >/dev/null 2>&1
+}
+
+# Whether a kube-apiserver other than process BEFORE runs.
+api_server_restarted() {
+  local before="$1" now
+  now=$(api_server_pid)
+  [[ -n "$now" && "$now" != "$before" ]]
+}
+
 wait_for_api_server() {
-  local waited=0
-  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get --raw=/readyz >/dev/null 2>&1; do
-    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
-      echo "the API server on $NODE_NAME did not answer within ${API_READY_TIMEOUT_SECONDS}s" >&2
-      return 1
-    fi
-    sleep 5
-    waited=$((waited + 5))
-  done
+  wait_until "$API_READY_TIMEOUT_SECONDS" 5 "the API server on $NODE_NAME did not answer" api_server_answers
 }
 
 # Waits until an API server other than process BEFORE answers.
 wait_for_new_api_server() {
-  local before="$1" waited=0
-  until [[ "$(api_server_pid)" != "$before" && -n "$(api_server_pid)" ]]; do
-    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
-      echo "the API server on $NODE_NAME did not restart within ${API_READY_TIMEOUT_SECONDS}s" >&2
-      return 1
-    fi
-    sleep 5
-    waited=$((waited + 5))
-  done
+  local before="$1"
+  wait_until "$API_READY_TIMEOUT_SECONDS" 5 "the API server on $NODE_NAME did not restart" api_server_restarted "$before"
   wait_for_api_server
 }

@@ -3,7 +3,7 @@
 # the restore of etcd's data directory from the newest one, and, after kubeadm init on it, the Node
 # registered anew for this machine. Needs the init script's variables (BUCKET, PREFIX, NODE_NAME,
 # NODE_IP, ETCD_* , ADMIN_KUBECONFIG, CONFIG_FILE, keys_dir) and libraries (s3, node tools, etcd
-# snapshots, api-server-policies for API_READY_TIMEOUT_SECONDS).
+# snapshots, wait.sh, api-server-policies for API_READY_TIMEOUT_SECONDS).
 
 readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
 readonly SNAPSHOT_RETRY_SECONDS="${SNAPSHOT_RETRY_SECONDS:-15}"
@@ -49,18 +49,14 @@ restore_newest_snapshot() {
 # rewrites them, so the API server would reach the old address and the cloud controller delete the Node
 # once the old instance is gone. The Node goes; the kubelet, restarted, registers this machine; kubeadm
 # marks it a control plane again.
+node_registered() {
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1
+}
+
 register_this_machine_anew() {
-  local waited=0
   kubectl --kubeconfig "$ADMIN_KUBECONFIG" delete node "$NODE_NAME" --ignore-not-found >&2
   systemctl restart kubelet
-  until kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1; do
-    if ((waited >= API_READY_TIMEOUT_SECONDS)); then
-      echo "the kubelet of $NODE_NAME did not register it again within ${API_READY_TIMEOUT_SECONDS}s" >&2
-      return 1
-    fi
-    sleep 5
-    waited=$((waited + 5))
-  done
+  wait_until "$API_READY_TIMEOUT_SECONDS" 5 "the kubelet of $NODE_NAME did not register it again" node_registered
   kubeadm init phase mark-control-plane --config "$CONFIG_FILE" >&2
   echo "registered $NODE_NAME anew: its restored Node named the machine it replaced" >&2
 }
