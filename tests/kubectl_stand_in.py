@@ -113,6 +113,21 @@ if words[0] == "delete":
                     or f"persistentvolumes/{v['metadata']['name']}" in config["slow"])
         save("persistentvolumes", [v for v in objects("persistentvolumes") if kept(v)])
     sys.exit(0)
+if words[0] in ("label", "taint") and kind_of(words[1]) == "nodes":  # label/taint node NAME SPEC [--overwrite]
+    items = objects("nodes")
+    for node in items:
+        if node["metadata"]["name"] == words[2]:
+            spec = words[3]
+            if words[0] == "label":
+                key, _, value = spec.partition("=")
+                node["metadata"].setdefault("labels", {})[key] = value
+            else:
+                key_value, _, effect = spec.rpartition(":")
+                key, _, value = key_value.partition("=")
+                taints = [t for t in node.setdefault("spec", {}).get("taints", []) if t["key"] != key]
+                node["spec"]["taints"] = [*taints, {"key": key, "value": value, "effect": effect}]
+    save("nodes", items)
+    sys.exit(0)
 sys.exit(0)  # anything else (apply, cordon, rollout, wait, exec) succeeds quietly unless answered above
 """
 

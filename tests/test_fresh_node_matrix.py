@@ -92,6 +92,7 @@ def first_attempt_fails_halfway(step, cluster, node):
     result = step.run(node)
     assert result.returncode == 0, result.stderr
     assert "failed (attempt 1 of 3)" in result.stderr and "joined the cluster (attempt 2)" in result.stdout
+    assert cluster.calls("sleep") == ["sleep 60"]  # the backoff after the first attempt
     assert step.done(cluster, node)
 
 
@@ -159,6 +160,7 @@ CASES = [
 # --- the first control plane of a highly available cluster, replaced: join the others or build? --------
 
 FIRST = "kubeadm-lab-control-plane"
+TAINT = {"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"}
 OLD_ADDRESS = "10.0.9.7"  # its old machine's, still an etcd member
 
 
@@ -228,6 +230,15 @@ def others_silent_for_long(step, cluster, node):
     assert cluster.calls("kubeadm") == []
 
 
+def others_without_a_route(step, cluster, node):
+    # No route to them (curl exits 7, as for a refused connection): that is no proof they are gone.
+    step.others_say(cluster, "unreachable")
+    before = files(node)
+    result = step.run(node)
+    assert result.returncode == 1 and "a new cluster beside them would be a second etcd" in result.stderr
+    assert files(node) == before and cluster.calls("kubeadm") == []
+
+
 def others_up_serving_nothing_after_the_cluster_ran(step, cluster, node):
     step.others_say(cluster, "refused")
     cluster.save_object("s3.json", {step.program().outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
@@ -251,12 +262,16 @@ def the_clusters_first_build(step, cluster, node):
 @dataclass(frozen=True)
 class LoneControlPlane(StepUnderTest):
     """The init step of a single control plane, on the new machine that replaced it: the bucket holds a
-    snapshot of the cluster, whose Node still names the old machine."""
+    snapshot of the cluster, whose Node still names the old machine (with `taints`, or none where the
+    control plane runs workloads)."""
+
+    taints: tuple = ()
 
     def cluster(self, tmp_path) -> Cluster:
         run = self.program()
         found = Cluster(tmp_path / "cluster", run.named("pki-ca").state["certPem"])
-        old = {"metadata": {"name": FIRST, "labels": {}}, "spec": {"providerID": "aws:///ap-south-1a/i-0old"},
+        old = {"metadata": {"name": FIRST, "labels": {"node-role.kubernetes.io/control-plane": ""}},
+               "spec": {"providerID": "aws:///ap-south-1a/i-0old", "taints": list(self.taints)},
                "status": {"addresses": [{"type": "InternalIP", "address": OLD_ADDRESS}]}}  # fmt: skip
         found.save("nodes", [old, {"metadata": {"name": "kubeadm-lab-worker-1"}}])
         found.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e"}}])
@@ -279,6 +294,8 @@ def restores_on_a_new_machine(step, cluster, node):
     ]
     assert registered["spec"]["providerID"].endswith(f"/{instance}")
     assert "node-role.kubernetes.io/control-plane" in registered["metadata"]["labels"]
+    # Its taints are the old Node's: none where it ran workloads, the control plane's otherwise.
+    assert registered["spec"].get("taints", []) == list(step.taints)
 
 
 def a_bucket_that_cannot_be_asked(step, cluster, node):
@@ -295,12 +312,14 @@ FIRST_CASES = [
     others_answer,
     others_start_answering_after_a_while,
     others_silent_for_long,
+    others_without_a_route,
     others_up_serving_nothing_after_the_cluster_ran,
     the_clusters_first_build,
 ]
 STEPS += [
     FirstControlPlane(f"{FIRST}-kubeadm-init", FIRST, ha_run, control_plane=True),
     LoneControlPlane(f"{FIRST}-kubeadm-init", FIRST, program_run, control_plane=True),
+    LoneControlPlane(f"{FIRST}-kubeadm-init", FIRST, program_run, control_plane=True, taints=(TAINT,)),
 ]
 CASES_OF = {FirstControlPlane: FIRST_CASES, LoneControlPlane: LONE_CASES, StepUnderTest: CASES}
 CELLS = [(step, case) for step in STEPS for case in CASES_OF[type(step)]]
@@ -310,8 +329,8 @@ CELLS = [(step, case) for step in STEPS for case in CASES_OF[type(step)]]
     "step, case",
     CELLS,
     ids=[
-        f"{s.name.removeprefix('kubeadm-lab-')}{'-ha' if isinstance(s, FirstControlPlane) else ''}/"
-        f"{c.__name__.replace('_', '-')}"
+        f"{s.name.removeprefix('kubeadm-lab-')}{'-ha' if isinstance(s, FirstControlPlane) else ''}"
+        f"{'-tainted' if getattr(s, 'taints', ()) else ''}/{c.__name__.replace('_', '-')}"
         for s, c in CELLS
     ],  # fmt: skip
 )

@@ -281,6 +281,9 @@ def test_a_joining_control_plane_takes_its_join_configuration_out_of_the_key_bun
 # --- a rotation in two phases (scripts/lib/secrets-encryption.sh) ---------------------------------------
 
 WRITE_KEY = "bootstrap/secrets-write-key.sh"
+# The other variables kubeadm-join-control-plane.sh declares, for running its functions.
+JOIN_VARIABLES = ("NODE_NAME", "ATTEMPTS", "LOGIN_USER", "AUDIT_POLICY", "ADMISSION_CONFIG", "NODE_INSTANCE_ID",
+                  "CLUSTER_ID")  # fmt: skip
 WRITE_KEY_VARIABLES = {"NODE_NAME": "lab-cp-2", "KEY_NAME": "key-2", "NODE_INSTANCE_ID": "i-0", "CLUSTER_ID": "c"}
 
 
@@ -316,11 +319,12 @@ def rotation_keys(directory: Path) -> Path:
 def test_a_control_plane_reads_first_then_writes_once_given_the_key(tmp_path):
     keys = rotation_keys(tmp_path / "bundle")
     pki = tmp_path / "pki"
-    pki.mkdir()
-    (pki / "encryption-config-read.yaml").write_text("copied there by install_pki")
     env = {**WRITE_KEY_VARIABLES, "ENCRYPTION_CONFIG_FILE": str(pki / "encryption-config.yaml"),
            "SECRETS_WRITE_KEY_FILE": str(tmp_path / "state" / "secrets-write-key")}  # fmt: skip
-    first = run_function(WRITE_KEY, f"install_encryption_config {keys} auto", **env)
+    # As a joining control plane does it: the keys first, then the configuration it takes.
+    join = "bootstrap/kubeadm-join-control-plane.sh"
+    call = f"install_pki {keys} {pki} && install_encryption_config {keys} auto"
+    first = run_function(join, call, **{**{k: "x" for k in JOIN_VARIABLES}, **env, "KUBERNETES_PKI_DIR": str(pki)})
     assert first.stdout.strip() == "changed", first.stderr
     assert (pki / "encryption-config.yaml").read_text() == (keys / "encryption-config-read.yaml").read_text()
     assert not (pki / "encryption-config-read.yaml").exists()

@@ -50,6 +50,18 @@ def test_the_token_step_removes_only_a_node_left_by_a_replaced_machine(tmp_path,
         assert calls[ssh].endswith("ubuntu@10.0.0.5 sudo bash -s") and "StrictHostKeyChecking=yes" in calls[ssh]
 
 
+def test_an_old_machine_that_serves_another_host_key_is_named_so(tmp_path):
+    path = kubectl_at(tmp_path, "10.0.0.5")
+    stand_in(tmp_path / "bin", "ssh", 'echo "Host key verification failed." >&2; exit 255')
+    result = run_function(
+        "bootstrap/create-join-token.sh", f"remove_node_of_a_replaced_machine {tmp_path}/key", **TOKEN_STEP,
+        PATH=path, CALLS=str(tmp_path / "calls.log"),
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stdout == ""
+    assert "it does not serve the node's host key" in " ".join(result.stderr.split())
+    assert "kubectl delete node lab-worker-1 --ignore-not-found" in (tmp_path / "calls.log").read_text()
+
+
 def test_an_old_machine_that_is_gone_is_skipped_in_time_and_its_node_still_goes(tmp_path):
     path = kubectl_at(tmp_path, "10.0.0.5")
     stand_in(tmp_path / "bin", "ssh", "sleep 30")

@@ -131,6 +131,20 @@ def test_the_only_control_plane_is_cordoned_not_drained(tmp_path):
     assert calls.index("systemctl restart kubelet") < calls.index("kubectl uncordon lab-cp")
 
 
+def test_an_api_that_does_not_list_the_control_planes_decides_nothing(tmp_path):
+    # A failed lookup is no count of one: the step fails before its drain or cordon.
+    bin_dir = tmp_path / "bin"
+    body = kubectl("v1.36.4", "v1.36.4").replace('case "$*" in', 'case "$*" in\n  *control-plane*) exit 1 ;;', 1)
+    stand_in(bin_dir, "kubectl", body)
+    stand_in(bin_dir, "kubeadm", 'case "$*" in "version -o short") echo v1.37.2 ;; esac')
+    path = stand_in(bin_dir, "systemctl", "true")
+    result, calls = run_script(
+        tmp_path, SCRIPT_CP, "upgrade_this_kubelet", **CONTROL_PLANE, TARGET_MINOR="1.37", PATH=path
+    )
+    assert result.returncode != 0
+    assert not [c for c in calls if c.startswith(("kubectl cordon", "kubectl drain"))]
+
+
 def test_at_the_target_minor_nothing_changes(tmp_path):
     result, calls = upgrade_control_plane(tmp_path, cluster="v1.37.2", kubelet="v1.37.2", target="1.37")
     assert result.returncode == 0 and "already runs Kubernetes 1.37" in result.stdout

@@ -31,17 +31,24 @@ registered_address() {
 }
 
 remove_node_of_a_replaced_machine() {
-  local key="$1" address known_hosts
+  local key="$1" address known_hosts output
   address=$(registered_address) || return 0
   if [[ -n "$address" && "$address" != "$NODE_IP" ]]; then
     echo "$NODE_NAME is registered at $address, a machine that was replaced; removing that Node" >&2
     kubectl drain "$NODE_NAME" --ignore-daemonsets --delete-emptydir-data --force --timeout=120s >&2 ||
       echo "draining the old $NODE_NAME did not finish; deleting it anyway" >&2
     known_hosts=$(mktemp)
-    if ! run_on_node "$key" "$known_hosts" "$address" "$RESET_SCRIPT" >&2; then
-      echo "skipped resetting the old $NODE_NAME at $address: it did not answer within ${RESET_TIMEOUT_SECONDS}s" \
-        "(a machine that is gone runs no kubelet)" >&2
+    if ! output=$(run_on_node "$key" "$known_hosts" "$address" "$RESET_SCRIPT" 2>&1); then
+      if [[ "$output" == *"Host key verification failed"* ]]; then
+        echo "skipped resetting the old $NODE_NAME at $address: it does not serve the node's host key (a machine" \
+          "built before nodes got their host keys from the stack); its kubelet may run under the name until" \
+          "Pulumi terminates it at the end of this update" >&2
+      else
+        echo "skipped resetting the old $NODE_NAME at $address: it did not answer within ${RESET_TIMEOUT_SECONDS}s" \
+          "(a machine that is gone runs no kubelet)" >&2
+      fi
     fi
+    echo "$output" >&2
     rm -f "$known_hosts"
     kubectl delete node "$NODE_NAME" --ignore-not-found >&2
   fi

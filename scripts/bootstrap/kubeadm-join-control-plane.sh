@@ -31,6 +31,7 @@ readonly CONFIG_FILE="${CONFIG_FILE:-/etc/kubeadm-aws/join-config.yaml}"
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/join.log}"
 readonly API_WAIT_SECONDS="${API_WAIT_SECONDS:-300}"
 readonly JOIN_CONFIG_ENTRY=kubeadm-join.yaml
+readonly ETCD_MANIFEST="${ETCD_MANIFEST:-/etc/kubernetes/manifests/etcd.yaml}"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/redact-tokens.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-reset.sh"
@@ -90,6 +91,12 @@ main() {
   take_join_config "$keys_dir"
   local state
   state=$(join_state "$KUBELET_KUBECONFIG" "$CONFIG_FILE") || return 1
+  # A join that stopped after the kubelet registered the Node but before etcd's member (an SSH session
+  # lost) has a Node and no etcd: it is done again.
+  if [[ "$state" == joined && ! -f "$ETCD_MANIFEST" ]]; then
+    echo "$NODE_NAME is registered but runs no etcd member: its join stopped halfway"
+    state=stale
+  fi
   case "$state" in
     joined)
       echo "$NODE_NAME has already joined this cluster as a control plane"

@@ -63,8 +63,11 @@ kubelet_upgrade_mode() {
   if ((control_planes > 1)); then echo drain; else echo cordon; fi
 }
 
+# How many control planes the cluster has; a failed lookup fails the step (it is no count).
 control_plane_count() {
-  kubectl get nodes -l node-role.kubernetes.io/control-plane -o name | grep -c . || true
+  local names
+  names=$(kubectl get nodes -l node-role.kubernetes.io/control-plane -o name)
+  grep -c . <<<"$names" || true
 }
 
 upgrade_this_kubelet() {

@@ -59,6 +59,8 @@ join_state() {
   if [[ "$known" == yes ]]; then echo joined; else echo stale; fi
 }
 
+JOIN_RETRY_SECONDS="${JOIN_RETRY_SECONDS:-60}"
+
 # Runs the hook NAME if the script defines it.
 run_hook() {
   if declare -F "$1" >/dev/null; then "$1"; fi
@@ -77,7 +79,9 @@ join_with_retries() {
     tail -n 20 "$LOG_FILE" | redact_tokens >&2
     reset_node
     if ((attempt < ATTEMPTS)); then
-      sleep $((attempt * 15))
+      # kubeadm join refuses a name whose Node is still Ready, which the Node stays for the controller
+      # manager's grace period (40 s, 50 s from 1.32) after the reset stopped its kubelet.
+      sleep $((attempt * JOIN_RETRY_SECONDS))
     fi
   done
   run_hook after_failed_join

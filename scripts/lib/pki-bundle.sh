@@ -22,10 +22,12 @@ unpack_pki_bundle() {
   fi
 }
 
+# The keys and certificates only: which EncryptionConfiguration an API server runs with is chosen apart
+# (lib/secrets-encryption.sh), and a copy here would stand for the one it runs with.
 install_pki() {
   local from="$1" to="$2" file
   install -d -m 0755 "$to" "$to/etcd"
   while IFS= read -r file; do
     install -m "$(stat -c %a "$from/$file")" "$from/$file" "$to/$file"
-  done < <(cd "$from" && find . -type f -printf '%P\n')
+  done < <(cd "$from" && find . -type f ! -name 'encryption-config*.yaml' -printf '%P\n')
 }

@@ -16,14 +16,16 @@ readonly PROBE_INTERVAL_SECONDS=15
 
 # What one other control plane says: answers (something serves its API server's or etcd's port: an
 # HTTP answer, or a TLS alert from etcd, which wants a client certificate), refused (the machine is up
-# and serves neither: curl's exit 7) or silent (no answer in time: starting, stopped or gone).
+# and serves neither: a connection refused) or silent (no answer in time, or no route to it: starting,
+# stopped or gone). curl's exit 7 covers both refused and unreachable: its trace tells them apart.
 probe_control_plane() {
-  local ip="$1" port said=silent status
+  local ip="$1" port said=silent status trace
   for port in "$API_SERVER_PORT" "$ETCD_CLIENT_PORT"; do
     status=0
-    curl --silent --insecure --output /dev/null --connect-timeout 5 --max-time 10 "https://$ip:$port/" || status=$?
+    trace=$(curl --silent --verbose --insecure --output /dev/null --connect-timeout 5 --max-time 10 \
+      "https://$ip:$port/" 2>&1) || status=$?
     case "$status" in
-      7) [[ "$said" == answers ]] || said=refused ;;
+      7) [[ "$said" == answers || "$trace" != *"failed: Connection refused"* ]] || said=refused ;;
       28) ;;
       *) said=answers ;;
     esac

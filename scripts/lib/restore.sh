@@ -53,10 +53,24 @@ node_registered() {
   kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1
 }
 
+# "key=value:effect" of each taint the Node has that its controllers did not set (a single control plane
+# that runs workloads has none: the step that allowed it must not be undone).
+node_taints() {
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" \
+    -o jsonpath='{range .spec.taints[*]}{.key}={.value}:{.effect}{"\n"}{end}' 2>/dev/null |
+    grep -vE '^node\.(kubernetes\.io|cloudprovider\.kubernetes\.io)/' || true
+}
+
 register_this_machine_anew() {
+  local taints taint
+  taints=$(node_taints)
   kubectl --kubeconfig "$ADMIN_KUBECONFIG" delete node "$NODE_NAME" --ignore-not-found >&2
   systemctl restart kubelet
   wait_until "$API_READY_TIMEOUT_SECONDS" 5 "the kubelet of $NODE_NAME did not register it again" node_registered
-  kubeadm init phase mark-control-plane --config "$CONFIG_FILE" >&2
+  # What kubeadm's mark-control-plane gave the old Node: the role, and its taints as they were.
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" label node "$NODE_NAME" node-role.kubernetes.io/control-plane= --overwrite >&2
+  while read -r taint; do
+    [[ -z "$taint" ]] || kubectl --kubeconfig "$ADMIN_KUBECONFIG" taint node "$NODE_NAME" "$taint" --overwrite >&2
+  done <<<"$taints"
   echo "registered $NODE_NAME anew: its restored Node named the machine it replaced" >&2
 }

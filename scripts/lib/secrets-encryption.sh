@@ -28,8 +28,8 @@ encryption_config_phase() {
 }
 
 # Installs the configuration this control plane takes from the unpacked bundle KEYS into
-# ENCRYPTION_CONFIG_FILE (removing the other from the PKI directory), records the key it writes with,
-# and prints changed or unchanged.
+# ENCRYPTION_CONFIG_FILE (install_pki leaves both out), records the key it writes with, and prints
+# changed or unchanged.
 install_encryption_config() {
   local keys="$1" wanted="$2" newest rotating=no writing_with="" phase chosen changed
   newest=$(encryption_key_names "$keys/encryption-config.yaml" | head -n 1)
@@ -45,7 +45,6 @@ install_encryption_config() {
   chosen="$keys/encryption-config.yaml"
   [[ "$phase" == read ]] && chosen="$keys/$ENCRYPTION_READ_CONFIG"
   changed=$(install_content "$ENCRYPTION_CONFIG_FILE" 0600 <"$chosen")
-  rm -f "$(dirname "$ENCRYPTION_CONFIG_FILE")/$ENCRYPTION_READ_CONFIG"
   install -d -m 0700 "$(dirname "$SECRETS_WRITE_KEY_FILE")"
   encryption_key_names "$chosen" | head -n 1 >"$SECRETS_WRITE_KEY_FILE"
   echo "$changed"

@@ -1,10 +1,11 @@
 """kubeadm, as far as the node steps rely on it (kubernetes/kubernetes cmd/kubeadm, v1.3x):
 
-- `reset --force` (app/cmd/phases/reset/cleanupnode.go, resetConfigDir): deletes the contents of
-  /etc/kubernetes/manifests, /var/lib/kubelet and the certificate directory /etc/kubernetes/pki, and
-  the files admin.conf, super-admin.conf, kubelet.conf, bootstrap-kubelet.conf,
+- `reset --force` (app/cmd/phases/reset/cleanupnode.go, resetConfigDir): stops the kubelet, deletes the
+  contents of /etc/kubernetes/manifests, /var/lib/kubelet and the certificate directory
+  /etc/kubernetes/pki, and the files admin.conf, super-admin.conf, kubelet.conf, bootstrap-kubelet.conf,
   controller-manager.conf and scheduler.conf; on a control plane (an etcd manifest) it first removes
-  the node's etcd member and the etcd data directory (phases/reset/removeetcdmember.go).
+  the node's etcd member when the API server answers, and the etcd data directory
+  (phases/reset/removeetcdmember.go).
 - `join --config FILE` runs the preflight checks first (app/preflight/checks.go, RunJoinNodeChecks):
   /etc/kubernetes/manifests must be empty, kubelet.conf and bootstrap-kubelet.conf must not exist, and
   on a worker /etc/kubernetes/pki/ca.crt must not exist either; a control-plane join without a
@@ -13,10 +14,15 @@
   accepts its CA only if it matches a pinned hash, and the token must be one the cluster holds. On
   success the kubelet's kubeconfig is written (and on a control plane admin.conf, the static pod
   manifests and an etcd member) and the Node registers.
-- A test may make a join fail halfway (the `kubeadm` fault "kubelet-bootstrap"): it writes
-  bootstrap-kubelet.conf and kubelet.conf, then fails waiting for the kubelet's TLS bootstrap, as
-  kubeadm does when the kubelet does not come up ("timed out waiting for the condition"). With
-  "connection-lost" the step's shell is killed at that point instead, as when the SSH session drops.
+- A join goes through kubeadm's phases in order (app/cmd/join.go): control-plane-prepare (on a control
+  plane: admin.conf and the static pods but etcd's), kubelet-start (refused while a Ready Node of the
+  name exists, app/cmd/phases/join/kubelet.go; then the kubelet's kubeconfigs, its TLS bootstrap and
+  its Node), control-plane-join (etcd's member, then its static pod). A Node stays Ready for
+  NODE_GRACE_SECONDS after its kubelet stops (the node lifecycle controller's grace period).
+- A test may make a join fail halfway (the `kubeadm` fault "kubelet-bootstrap"): it fails in
+  kubelet-start after writing the kubelet's kubeconfigs, as kubeadm does when the kubelet does not come
+  up ("timed out waiting for the condition"). With "connection-lost" the step's shell is killed once
+  the Node is registered, before control-plane-join, as when the SSH session drops.
 - `init --config FILE` (kubeadm init: app/cmd/init.go phases) needs the CA and the other shared keys
   in the certificate directory when they are given (the stack's), writes admin.conf, the static pod
   manifests, etcd's data and the kubelet's kubeconfig, registers the Node and its etcd member, and
@@ -25,7 +31,8 @@
   registers its Node; a Node of that name that exists already is adopted as it is, with its provider id
   and addresses (the kubelet: pkg/kubelet/kubelet_node_status.go). `init` refuses a non-empty
   /var/lib/etcd unless DirAvailable--var-lib-etcd is ignored, and a restored one keeps its objects.
-- `init phase mark-control-plane` labels the Node a control plane again.
+- `init phase mark-control-plane` labels the Node a control plane and gives it the control plane's
+  NoSchedule taint (app/phases/markcontrolplane: the nodeRegistration's taints, that one by default).
 - `init phase kubeconfig admin --kubeconfig-dir DIR` writes DIR/admin.conf signed by the CA in the
   certificate directory; `init phase certs etcd-healthcheck-client` writes that client certificate,
   signed by etcd's CA there (app/phases/kubeconfig, app/phases/certs: both need the CA's key).
@@ -74,9 +81,15 @@ def clean_dir(path: Path) -> None:
 
 
 def reset() -> None:
-    if (MANIFESTS / "etcd.yaml").exists():  # the member of the node it runs on
-        name = world.NODE
-        world.save("etcd-members", [m for m in world.objects("etcd-members") if m["name"] != name])
+    world.kubelet_stopped(world.NODE)
+    # The member of the node it runs on, found through its etcd manifest, removed through the API server
+    # (phases/reset/removeetcdmember.go: a member added before etcd.yaml was written is not found, and one
+    # that cannot be reached stays, with a warning).
+    if (MANIFESTS / "etcd.yaml").exists():
+        if world.api_answers():
+            world.save("etcd-members", [m for m in world.objects("etcd-members") if m["name"] != world.NODE])
+        else:
+            print("[reset] Failed to remove etcd member: the API server did not answer", file=sys.stderr)
         shutil.rmtree(ETCD_DIR, ignore_errors=True)
     for directory in (MANIFESTS, KUBELET_DIR, PKI):
         clean_dir(directory)
@@ -155,22 +168,33 @@ def join(config_file: str) -> None:
         fail(f"error execution phase preflight: couldn't validate the identity of the API Server: token id "
              f"\"{token['token'].split('.')[0]}\" is invalid for this cluster or it has expired")  # fmt: skip
     fault = world.take_fault("kubeadm")
-    if fault in ("kubelet-bootstrap", "connection-lost"):
-        write(KUBERNETES / "bootstrap-kubelet.conf", kubeconfig(ca, endpoint, "tls-bootstrap-token-user"))
-        write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
-        if fault == "connection-lost":
-            os.kill(os.getppid(), signal.SIGKILL)
-        fail("error execution phase kubelet-start: timed out waiting for the condition")
+    # control-plane-prepare: the control plane's kubeconfigs and its static pods but etcd's.
     if control_plane:
-        for manifest in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-            write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{name}\n")
         write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
-        (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
+        for manifest in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+            write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{name}\n")
     else:
         write(PKI / "ca.crt", ca, 0o644)
-    write(KUBELET_DIR / "config.yaml", "kind: KubeletConfiguration\n", 0o644)
+    # kubelet-start: refused while a Ready Node of the name exists; the kubelet's kubeconfigs, then its
+    # TLS bootstrap, then its Node.
+    if world.node_ready(name):
+        fail(f'error execution phase kubelet-start: a Node with name "{name}" and status "Ready" already '
+             "exists in the cluster. You must delete the existing Node or change the name of this new joining "
+             "Node")  # fmt: skip
+    write(KUBERNETES / "bootstrap-kubelet.conf", kubeconfig(ca, endpoint, "tls-bootstrap-token-user"))
     write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
-    register(name, kubelet_flags(config["nodeRegistration"]), control_plane)
+    write(KUBELET_DIR / "config.yaml", "kind: KubeletConfiguration\n", 0o644)
+    if fault == "kubelet-bootstrap":
+        fail("error execution phase kubelet-start: timed out waiting for the condition")
+    register(name, kubelet_flags(config["nodeRegistration"]), control_plane=False)
+    if fault == "connection-lost":  # the SSH session drops here: the Node is registered, nothing more
+        os.kill(os.getppid(), signal.SIGKILL)
+        os._exit(137)
+    # control-plane-join: etcd's member, then its static pod.
+    if control_plane:
+        register(name, {"node-ip": config["controlPlane"]["localAPIEndpoint"]["advertiseAddress"]}, True)
+        (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
+        write(MANIFESTS / "etcd.yaml", f"kind: Pod\nmetadata:\n  name: etcd-{name}\n")
     print("This node has joined the cluster")
 
 
@@ -258,6 +282,7 @@ def init_phase(args: list[str]) -> None:
     elif args[:1] == ["mark-control-plane"]:
         name = config_documents(option(args, "--config"))["InitConfiguration"]["nodeRegistration"]["name"]
         world.label_node(name, "node-role.kubernetes.io/control-plane", "")
+        world.taint_node(name, {"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"})
     elif args[:2] in (["upload-config", "kubeadm"], ["upload-config", "kubelet"], ["control-plane", "apiserver"]):
         pass
     else:

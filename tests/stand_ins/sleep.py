@@ -11,6 +11,7 @@ REAL_FRACTION = 0.01
 
 
 def main(args: list[str]) -> None:
+    world.log("sleep", args)
     seconds = float(args[0].rstrip("s")) if args else 0.0
     world.advance(seconds)
     time.sleep(seconds * REAL_FRACTION)

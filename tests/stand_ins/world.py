@@ -66,12 +66,36 @@ def take_fault(tool: str) -> str | None:
 def register_node(name: str, flags: dict[str, str]) -> None:
     """A kubelet registers its Node unless one of that name exists (then it keeps it as it is)."""
     nodes = objects("nodes")
-    if any(n["metadata"]["name"] == name for n in nodes):
-        return
+    for node in nodes:
+        if node["metadata"]["name"] == name:
+            node.pop("stopped_at", None)  # its kubelet runs again
+            save("nodes", nodes)
+            return
     address = [{"type": "InternalIP", "address": flags["node-ip"]}] if flags.get("node-ip") else []
     node = {"metadata": {"name": name, "labels": {}}, "spec": {"providerID": flags.get("provider-id", "")},
             "status": {"addresses": address}}  # fmt: skip
     save("nodes", [*nodes, node])
+
+
+NODE_GRACE_SECONDS = 40  # kube-controller-manager --node-monitor-grace-period (40 s; 50 s from 1.32)
+
+
+def kubelet_stopped(name: str) -> None:
+    """The node's kubelet stops: its Node turns NotReady once the grace period has passed."""
+    nodes = objects("nodes")
+    for node in nodes:
+        if node["metadata"]["name"] == name:
+            node["stopped_at"] = now()
+    save("nodes", nodes)
+
+
+def node_ready(name: str) -> bool:
+    """Whether the cluster holds a Node of that name whose kubelet runs, or stopped within the grace."""
+    for node in objects("nodes"):
+        if node["metadata"]["name"] == name:
+            stopped = node.get("stopped_at")
+            return stopped is None or now() < stopped + NODE_GRACE_SECONDS
+    return False
 
 
 def label_node(name: str, key: str, value: str) -> None:
@@ -79,4 +103,13 @@ def label_node(name: str, key: str, value: str) -> None:
     for node in nodes:
         if node["metadata"]["name"] == name:
             node["metadata"].setdefault("labels", {})[key] = value
+    save("nodes", nodes)
+
+
+def taint_node(name: str, taint: dict) -> None:
+    nodes = objects("nodes")
+    for node in nodes:
+        if node["metadata"]["name"] == name:
+            kept = [t for t in node.setdefault("spec", {}).get("taints", []) if t["key"] != taint["key"]]
+            node["spec"]["taints"] = [*kept, taint]
     save("nodes", nodes)
