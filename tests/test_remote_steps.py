@@ -25,7 +25,8 @@ def test_commands_fed_secrets_keep_them_secret():
     run = cluster()
     fed = [r for r in run.of_type(COMMAND) if "stdin" in r.inputs]
     assert sorted(r.name for r in fed) == sorted(
-        [f"{CP}-kubeadm-init"] + [f"kubeadm-lab-worker-{n}-{step}" for n in (1, 2) for step in ("join", "registered")]
+        [f"{CP}-kubeadm-init", f"{CP}-secrets-write-key"]
+        + [f"kubeadm-lab-worker-{n}-{step}" for n in (1, 2) for step in ("join-token", "join", "registered")]
     )
     for command in fed:
         assert "stdin" in command.secret_inputs, command.name

@@ -164,6 +164,7 @@ def give_write_key(
                     "bootstrap/secrets-write-key.sh", node, cluster_id, NODE_NAME=node.name, KEY_NAME=key_name
                 ),
                 stdin=encryption_config,
+                secret_output=True,
                 after=list(after),
             )
         )
