@@ -55,7 +55,7 @@ def tools_of_the_pinned_version(tmp_path: Path) -> None:
 
 # What a new single control plane decides, then the restore it runs for "restore".
 DECIDE = 'path=$(first_control_plane_path) && echo "path=$path"'
-RESTORE = f"keys_dir=$(mktemp -d) && {DECIDE} && restore_newest_snapshot"
+RESTORE = f'{DECIDE} && restore_newest_snapshot "$(mktemp -d)"'
 
 
 @pytest.mark.slow  # needs Debian's etcd packages (a download)

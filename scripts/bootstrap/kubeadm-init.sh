@@ -241,7 +241,7 @@ main() {
       else
         write_config "$CONFIG_FILE"
         if [[ "$path" == restore ]]; then
-          restore_newest_snapshot
+          restore_newest_snapshot "$keys_dir"
         else
           echo "no etcd snapshot in s3://$BUCKET/$PREFIX/: building a new cluster" >&2
         fi

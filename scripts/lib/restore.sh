@@ -2,7 +2,7 @@
 # A new first control plane and the stack's snapshot bucket: whether it holds a snapshot of the cluster,
 # the restore of etcd's data directory from the newest one, and, after kubeadm init on it, the Node
 # registered anew for this machine. Needs the init script's variables (BUCKET, PREFIX, NODE_NAME,
-# NODE_IP, ETCD_* , ADMIN_KUBECONFIG, CONFIG_FILE, keys_dir) and libraries (s3, node tools, etcd
+# NODE_IP, ETCD_*, TOOLS_BIN_DIR, ADMIN_KUBECONFIG, CONFIG_FILE) and libraries (s3, node tools, etcd
 # snapshots, wait.sh, api-server-policies for API_READY_TIMEOUT_SECONDS).
 
 readonly SNAPSHOT_CHECK_ATTEMPTS="${SNAPSHOT_CHECK_ATTEMPTS:-8}"
@@ -35,12 +35,14 @@ snapshot_in_bucket() {
   echo "$snapshot_state"
 }
 
-# Restores etcd's data directory from the newest snapshot, for this node as its only member.
+# Restores etcd's data directory from the newest snapshot, for this node as its only member; the
+# snapshot is downloaded into WORK_DIR (private).
 restore_newest_snapshot() {
+  local work="$1"
   ensure_etcd_tools "$ETCD_TOOLS_IMAGE" "$ETCD_TOOLS_VERSION" "$TOOLS_BIN_DIR"
-  s3_download "s3://$BUCKET/$PREFIX/latest.db" "$keys_dir/latest.db"
+  s3_download "s3://$BUCKET/$PREFIX/latest.db" "$work/latest.db"
   rm -rf "$ETCD_DATA_DIR"
-  restore_snapshot "$keys_dir/latest.db" "$ETCD_DATA_DIR" "$NODE_NAME" "https://$NODE_IP:$ETCD_PEER_PORT"
+  restore_snapshot "$work/latest.db" "$ETCD_DATA_DIR" "$NODE_NAME" "https://$NODE_IP:$ETCD_PEER_PORT"
   echo "restored etcd from s3://$BUCKET/$PREFIX/latest.db" >&2
 }
 
