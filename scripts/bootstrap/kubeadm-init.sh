@@ -174,7 +174,6 @@ api_server_lacks_hardening() {
   return 1
 }
 
-
 # A cluster built before the hardening: the stored ClusterConfiguration and KubeletConfiguration get it
 # (so upgrades keep it), then the API server's manifest is written anew and the kubelet restarts it. A
 # changed policy or encryption configuration restarts the API server, which then runs with it at once
@@ -229,16 +228,14 @@ main() {
     fresh)
       path=$(first_control_plane_path) || return 1
       install_pki "$keys_dir" "$KUBERNETES_PKI_DIR"
-      # Alone, it writes with the newest key at once; joining others, it reads it first like them.
-      if [[ "$path" == rejoin ]]; then
-        install_encryption_config "$keys_dir" auto >/dev/null
-      else
-        install_encryption_config "$keys_dir" write >/dev/null
-      fi
       write_api_server_policies >/dev/null
       if [[ "$path" == rejoin ]]; then
+        # Joining the others, it reads the newest Secrets key first, as they did.
+        install_encryption_config "$keys_dir" auto >/dev/null
         rejoin_other_control_planes "$keys_dir/rejoin"
       else
+        # Alone, it writes with the newest key at once.
+        install_encryption_config "$keys_dir" write >/dev/null
         write_config "$CONFIG_FILE"
         if [[ "$path" == restore ]]; then
           restore_newest_snapshot "$keys_dir"
