@@ -94,42 +94,38 @@ class Cluster(FakeCluster):
             )
             (bin_dir / tool).chmod(0o755)
 
-    def _read(self, name: str, default):
-        path = self.state / name
+    def read(self, kind: str, default):
+        """What the stand-ins keep of a kind (nodes, etcd-members, clock, faults, endpoints, s3 …)."""
+        path = self.state / f"{kind}.json"
         return json.loads(path.read_text()) if path.exists() else default
+
+    def save(self, kind: str, value) -> None:
+        """What the cluster holds of a kind, as the stand-ins keep it (s3: each bucket's keys)."""
+        (self.state / f"{kind}.json").write_text(json.dumps(value))
 
     @property
     def clock(self) -> float:
-        return self._read("clock.json", 0.0)
+        return self.read("clock", 0.0)
 
     def away(self, seconds: float) -> None:
         """The API server stops answering for `seconds` from now (on the clock `sleep` moves)."""
-        (self.state / "api.json").write_text(json.dumps({"away_until": self.clock + seconds}))
+        self.save("api", {"away_until": self.clock + seconds})
 
     def fault(self, tool: str, *faults: str) -> None:
         """`tool` shows these faults on its next calls, in order (each stand-in says which it knows)."""
-        queued = self._read("faults.json", {})
+        queued = self.read("faults", {})
         queued.setdefault(tool, []).extend(faults)
-        (self.state / "faults.json").write_text(json.dumps(queued))
-
-    def save(self, kind: str, items: list) -> None:
-        """What the cluster holds of a kind (nodes, tokens, etcd-members), as the stand-ins keep it."""
-        (self.state / f"{kind}.json").write_text(json.dumps(items))
+        self.save("faults", queued)
 
     def endpoint(self, address: str, said: str) -> None:
-        """What ADDRESS:PORT does when a step probes it: answers, refused or silent."""
-        endpoints = self._read("endpoints.json", {})
-        (self.state / "endpoints.json").write_text(json.dumps({**endpoints, address: said}))
-
-    def save_object(self, name: str, value) -> None:
-        """A state file the stand-ins read as a whole (s3.json: the bucket's keys)."""
-        (self.state / name).write_text(json.dumps(value))
+        """What ADDRESS:PORT does when a step probes it: answers, refused, unreachable or silent."""
+        self.save("endpoints", {**self.read("endpoints", {}), address: said})
 
     def nodes(self) -> list[str]:
         return self.names("nodes")
 
     def etcd_members(self) -> list[str]:
-        return [m["name"] for m in self._read("etcd-members.json", [])]
+        return [m["name"] for m in self.read("etcd-members", [])]
 
 
 class Node:

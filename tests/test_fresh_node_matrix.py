@@ -192,7 +192,7 @@ class FirstControlPlane(StepUnderTest):
                 cluster.endpoint(f"{ip}:{port}", said)
 
     def rejoined(self, cluster: Cluster, node: Node) -> bool:
-        members = {m["name"]: m for m in cluster._read("etcd-members.json", [])}
+        members = {m["name"]: m for m in cluster.read("etcd-members", [])}
         return (
             FIRST in cluster.nodes()
             and members[FIRST].get("ip") == self.address()
@@ -220,32 +220,30 @@ def others_start_answering_after_a_while(step, cluster, node):
     assert step.rejoined(cluster, node)
 
 
-def others_silent_for_long(step, cluster, node):
-    # Stopped, or gone without leaving the stack: never a second etcd beside them.
-    step.others_say(cluster, "silent")
+def refused_changing_nothing(step, cluster, node, said: str, reason: str):
+    """With the others saying `said`, the step fails saying `reason` and leaves the node and etcd as they
+    were."""
+    step.others_say(cluster, said)
     before, members = files(node), cluster.etcd_members()
     result = step.run(node)
-    assert result.returncode == 1 and "a new cluster beside them would be a second etcd" in result.stderr
+    assert result.returncode == 1 and reason in result.stderr
     assert files(node) == before and cluster.etcd_members() == members
     assert cluster.calls("kubeadm") == []
 
 
+def others_silent_for_long(step, cluster, node):
+    # Stopped, or gone without leaving the stack: never a second etcd beside them.
+    refused_changing_nothing(step, cluster, node, "silent", "a new cluster beside them would be a second etcd")
+
+
 def others_without_a_route(step, cluster, node):
     # No route to them (curl exits 7, as for a refused connection): that is no proof they are gone.
-    step.others_say(cluster, "unreachable")
-    before = files(node)
-    result = step.run(node)
-    assert result.returncode == 1 and "a new cluster beside them would be a second etcd" in result.stderr
-    assert files(node) == before and cluster.calls("kubeadm") == []
+    refused_changing_nothing(step, cluster, node, "unreachable", "a new cluster beside them would be a second etcd")
 
 
 def others_up_serving_nothing_after_the_cluster_ran(step, cluster, node):
-    step.others_say(cluster, "refused")
-    cluster.save_object("s3.json", {step.program().outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
-    before = files(node)
-    result = step.run(node)
-    assert result.returncode == 1 and "building a new one would lose it" in result.stderr
-    assert files(node) == before and cluster.calls("kubeadm") == []
+    cluster.save("s3", {step.program().outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
+    refused_changing_nothing(step, cluster, node, "refused", "building a new one would lose it")
 
 
 def the_clusters_first_build(step, cluster, node):
@@ -275,7 +273,7 @@ class LoneControlPlane(StepUnderTest):
                "status": {"addresses": [{"type": "InternalIP", "address": OLD_ADDRESS}]}}  # fmt: skip
         found.save("nodes", [old, {"metadata": {"name": "kubeadm-lab-worker-1"}}])
         found.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e"}}])
-        found.save_object("s3.json", {run.outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
+        found.save("s3", {run.outputs["etcdBackupBucket"]: ["etcd/latest.db"]})
         return found
 
 
@@ -287,7 +285,7 @@ def restores_on_a_new_machine(step, cluster, node):
     (restore,) = [c for c in cluster.calls("etcdutl snapshot restore")]
     assert "--bump-revision 1000000000 --mark-compacted" in restore
     # The Node names this machine now, not the one it replaced, and is a control plane again.
-    (registered,) = [n for n in cluster._read("nodes.json", []) if n["metadata"]["name"] == FIRST]
+    (registered,) = [n for n in cluster.read("nodes", []) if n["metadata"]["name"] == FIRST]
     instance = run.named(FIRST).id
     assert registered["status"]["addresses"] == [
         {"type": "InternalIP", "address": run.outputs["controlPlanePrivateIp"]}
