@@ -27,6 +27,7 @@ readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/node-tools.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
 
 # How etcd holds a Secret: the prefix of its value, k8s:enc:<provider>:v1:<key name>; empty when it is
 # stored in plain text (a protobuf that starts "k8s" and a NUL byte).
@@ -48,19 +49,24 @@ write_probe_through() {
     --dry-run=client -o yaml | kubectl --server "https://$server:$API_SERVER_PORT" apply -f - >/dev/null
 }
 
+# Not local: read after wait_until gives up.
+last_prefix=""
+
+written_with_key() {
+  local server="$1"
+  write_probe_through "$server"
+  last_prefix=$(stored_prefix kube-system "$PROBE_SECRET")
+  [[ "$last_prefix" == "k8s:enc:secretbox:v1:$KEY_NAME" ]]
+}
+
 wait_until_written_with_key() {
-  local server="$1" deadline=$((SECONDS + RELOAD_TIMEOUT_SECONDS)) prefix
-  while true; do
-    write_probe_through "$server"
-    prefix=$(stored_prefix kube-system "$PROBE_SECRET")
-    [[ "$prefix" == "k8s:enc:secretbox:v1:$KEY_NAME" ]] && return 0
-    if ((SECONDS >= deadline)); then
-      echo "the API server at $server still stores Secrets ${prefix:+with }${prefix:-in plain text}, not with" \
-        "$KEY_NAME, after ${RELOAD_TIMEOUT_SECONDS}s; see its encryption configuration in $KUBERNETES_PKI_DIR" >&2
-      return 1
-    fi
-    sleep 10
-  done
+  local server="$1"
+  wait_until "$RELOAD_TIMEOUT_SECONDS" 10 "the API server at $server did not store Secrets with $KEY_NAME" \
+    written_with_key "$server" || {
+    echo "it stores them ${last_prefix:+with }${last_prefix:-in plain text}; see its encryption configuration in" \
+      "$KUBERNETES_PKI_DIR" >&2
+    return 1
+  }
 }
 
 rewrite_every_secret() {

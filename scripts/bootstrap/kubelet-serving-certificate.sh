@@ -15,6 +15,8 @@ set -euo pipefail
 readonly KUBELET_CONFIG="${KUBELET_CONFIG:-/var/lib/kubelet/config.yaml}"
 readonly SERVING_CERT="${SERVING_CERT:-/var/lib/kubelet/pki/kubelet-server-current.pem}"
 
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
+
 asks_for_serving_certificate() {
   grep -qE '^serverTLSBootstrap:[[:space:]]*true[[:space:]]*$' "$KUBELET_CONFIG"
 }
@@ -35,15 +37,11 @@ take_cluster_kubelet_configuration() {
 }
 
 wait_for_serving_certificate() {
-  local deadline=$((SECONDS + TIMEOUT_SECONDS))
-  until serves_with_cluster_certificate; do
-    if ((SECONDS >= deadline)); then
-      echo "the kubelet of $NODE_NAME got no serving certificate of the cluster CA within ${TIMEOUT_SECONDS}s;" \
-        "on the control plane: kubectl get csr; journalctl -u kubeadm-aws-kubelet-serving" >&2
-      return 1
-    fi
-    sleep 5
-  done
+  wait_until "$TIMEOUT_SECONDS" 5 "the kubelet of $NODE_NAME got no serving certificate of the cluster CA" \
+    serves_with_cluster_certificate || {
+    echo "on the control plane: kubectl get csr; journalctl -u kubeadm-aws-kubelet-serving" >&2
+    return 1
+  }
 }
 
 main() {

@@ -14,6 +14,7 @@ set -euo pipefail
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/etcd-members.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
 
 report_and_fail() {
   echo "the cluster was not ready within ${TIMEOUT_SECONDS}s: $1" >&2
@@ -34,14 +35,12 @@ etcd_is_whole_and_healthy() {
 }
 
 wait_for_etcd() {
-  until etcd_is_whole_and_healthy; do
-    if ((SECONDS >= DEADLINE)); then
-      echo "etcd members: $(etcd_member_names 2>&1 | paste -sd' ' -), expected: $ETCD_MEMBERS" >&2
-      etcd endpoint health --cluster >&2 || true
-      report_and_fail "etcd does not have every control plane as a healthy member"
-    fi
-    sleep 5
-  done
+  wait_until "$(remaining_seconds)" 5 "etcd did not have every control plane as a healthy member" \
+    etcd_is_whole_and_healthy || {
+    echo "etcd members: $(etcd_member_names 2>&1 | paste -sd' ' -), expected: $ETCD_MEMBERS" >&2
+    etcd endpoint health --cluster >&2 || true
+    report_and_fail "etcd does not have every control plane as a healthy member"
+  }
 }
 
 main() {

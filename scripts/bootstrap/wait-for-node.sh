@@ -14,17 +14,18 @@ set -euo pipefail
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/bootstrap-tokens.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/wait.sh"
+
+registered() {
+  kubectl get node "$NODE_NAME" >/dev/null 2>&1
+}
 
 main() {
-  local deadline=$((SECONDS + TIMEOUT_SECONDS))
-  until kubectl get node "$NODE_NAME" >/dev/null 2>&1; do
-    if ((SECONDS >= deadline)); then
-      echo "$NODE_NAME did not register within ${TIMEOUT_SECONDS}s; nodes now:" >&2
-      kubectl get nodes -o wide >&2 || true
-      return 1
-    fi
-    sleep 5
-  done
+  wait_until "$TIMEOUT_SECONDS" 5 "$NODE_NAME did not register" registered || {
+    echo "nodes now:" >&2
+    kubectl get nodes -o wide >&2 || true
+    return 1
+  }
   echo "$NODE_NAME is registered"
   delete_bootstrap_tokens_described "$JOIN_TOKEN_DESCRIPTION"
 }
