@@ -99,8 +99,9 @@ write_config() {
 run_kubeadm_init() {
   local path="$1" extra=()
   if [[ "$path" == restore ]]; then
-    # The data directory holds the restored cluster, which kubeadm's preflight would refuse.
-    extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd)
+    # The data directory holds the restored cluster, which kubeadm's preflight would refuse; the
+    # restored Node keeps the role and taints it had (register_this_machine_anew gives them back).
+    extra=(--ignore-preflight-errors=DirAvailable--var-lib-etcd --skip-phases=mark-control-plane)
   fi
   install -d -m 0700 "$(dirname "$LOG_FILE")"
   if ! kubeadm init --config "$CONFIG_FILE" "${extra[@]}" >"$LOG_FILE" 2>&1; then
@@ -109,7 +110,9 @@ run_kubeadm_init() {
       echo "The end of $LOG_FILE:"
       tail -n 40 "$LOG_FILE" | redact_tokens
     } >&2
+    # The machine as it was: what kubeadm wrote, then what this step wrote for it.
     reset_node
+    rm -f "$CONFIG_FILE" "$SECRETS_WRITE_KEY_FILE" "$AUDIT_POLICY_FILE" "$ADMISSION_CONFIG_FILE"
     return 1
   fi
   echo "kubeadm init finished on $NODE_NAME" >&2
