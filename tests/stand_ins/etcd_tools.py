@@ -2,7 +2,10 @@
 `member list -w simple` prints "ID, STATUS, NAME, PEER ADDRS, CLIENT ADDRS, IS LEARNER" a member a line,
 `member remove ID` removes one; `etcdutl version` prints "etcdutl version: X", `etcdutl snapshot
 restore FILE --data-dir DIR` makes DIR a data directory (DIR/member). The members are the
-cluster's (tests/fresh_node.py Cluster.etcd_members), with their peer addresses."""
+cluster's (tests/fresh_node.py Cluster.etcd_members), with their peer addresses. `endpoint health
+--cluster` prints "URL is healthy: successfully committed proposal" for each member; `get KEY
+--print-value-only` prints the value the API server stored (tests/stand_ins/kubectl.py: a Secret
+under /registry/secrets/NS/NAME, prefixed k8s:enc:secretbox:v1:KEY: when it was written encrypted)."""
 
 from __future__ import annotations
 
@@ -22,6 +25,11 @@ def etcdctl(args: list[str]) -> None:
         for member in members:
             ip = member.get("ip", "10.0.9.9")
             print(f"{member['id']}, started, {member['name']}, https://{ip}:2380, https://{ip}:2379, false")
+    elif words[:2] == ["endpoint", "health"]:
+        for member in members:
+            print(f"https://{member.get('ip', '10.0.9.9')}:2379 is healthy: successfully committed proposal")
+    elif words[:1] == ["get"]:
+        sys.stdout.write(world.read("etcd-values.json", {}).get(words[1], ""))
     elif words[:2] == ["member", "remove"]:
         world.save("etcd-members", [m for m in members if m["id"] != words[2]])
         print(f"Member {words[2]} removed from cluster")

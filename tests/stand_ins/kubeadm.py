@@ -5,7 +5,7 @@
   /etc/kubernetes/pki, and the files admin.conf, super-admin.conf, kubelet.conf, bootstrap-kubelet.conf,
   controller-manager.conf and scheduler.conf; on a control plane (an etcd manifest) it first removes
   the node's etcd member when the API server answers, and the etcd data directory
-  (phases/reset/removeetcdmember.go).
+  (phases/reset/removeetcdmember.go); where the node was etcd's only member, etcd goes with it.
 - `join --config FILE` runs the preflight checks first (app/preflight/checks.go, RunJoinNodeChecks):
   /etc/kubernetes/manifests must be empty, kubelet.conf and bootstrap-kubelet.conf must not exist, and
   on a worker /etc/kubernetes/pki/ca.crt must not exist either; a control-plane join without a
@@ -26,7 +26,8 @@
 - `init --config FILE` (kubeadm init: app/cmd/init.go phases) needs the CA and the other shared keys
   in the certificate directory when they are given (the stack's), writes admin.conf, the static pod
   manifests, etcd's data and the kubelet's kubeconfig, registers the Node and its etcd member, and
-  makes the kube-system namespace (the cluster's identity) and its own bootstrap token.
+  makes the kube-system namespace (the cluster's identity) and its own bootstrap token; its phase
+  mark-control-plane (below) runs unless --skip-phases names it.
 - Both write the kubelet's extra arguments to /var/lib/kubelet/kubeadm-flags.env, and the kubelet then
   registers its Node; a Node of that name that exists already is adopted as it is, with its provider id
   and addresses (the kubelet: pkg/kubelet/kubelet_node_status.go). `init` refuses a non-empty
@@ -39,6 +40,16 @@
 - `token create --description D` (app/cmd/token.go) makes a bootstrap token through the API server,
   kept as the Secret bootstrap-token-<id> in kube-system, and prints it.
 - `version -o short` prints VERSION.
+- `init` uploads its configuration (app/cmd/phases/init/uploadconfig.go): the ClusterConfiguration
+  into the kube-system ConfigMap kubeadm-config (key ClusterConfiguration) and the
+  KubeletConfiguration into kubelet-config (key kubelet), which it also writes to
+  /var/lib/kubelet/config.yaml; `join` and `upgrade node phase kubelet-config` write that file from the
+  ConfigMap (app/phases/kubelet/config.go). It keeps the CA's key for the controller manager, which
+  signs the kubelets' approved serving certificates (tests/stand_ins/quiet.py).
+- `init` and `init phase control-plane apiserver` write the API server's static pod manifest with the
+  ClusterConfiguration's apiServer.extraArgs as its flags (app/phases/controlplane/manifests.go,
+  getAPIServerCommand); the kubelet then starts a new kube-apiserver (tests/stand_ins/quiet.py: its
+  process id changes).
 """
 
 from __future__ import annotations
@@ -57,7 +68,7 @@ from cryptography.hazmat.primitives import serialization
 
 from tests.stand_ins import world
 
-VERSION = "v1.36.2"
+VERSION = world.KUBERNETES_VERSION
 KUBERNETES = Path("/etc/kubernetes")
 PKI = KUBERNETES / "pki"
 MANIFESTS = KUBERNETES / "manifests"
@@ -85,7 +96,10 @@ def reset() -> None:
     # The member of the node it runs on, found through its etcd manifest, removed through the API server
     # (phases/reset/removeetcdmember.go: a member added before etcd.yaml was written is not found, and one
     # that cannot be reached stays, with a warning).
-    if (MANIFESTS / "etcd.yaml").exists():
+    members = world.objects("etcd-members")
+    if (MANIFESTS / "etcd.yaml").exists() and [m["name"] for m in members] == [world.NODE]:
+        world.save("etcd-members", [])  # the data directory it deletes held the whole of a one-member etcd
+    elif (MANIFESTS / "etcd.yaml").exists():
         if world.api_answers():
             world.save("etcd-members", [m for m in world.objects("etcd-members") if m["name"] != world.NODE])
         else:
@@ -183,7 +197,7 @@ def join(config_file: str) -> None:
              "Node")  # fmt: skip
     write(KUBERNETES / "bootstrap-kubelet.conf", kubeconfig(ca, endpoint, "tls-bootstrap-token-user"))
     write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{name}"))
-    write(KUBELET_DIR / "config.yaml", "kind: KubeletConfiguration\n", 0o644)
+    write_kubelet_config()
     if fault == "kubelet-bootstrap":
         fail("error execution phase kubelet-start: timed out waiting for the condition")
     register(name, kubelet_flags(config["nodeRegistration"]), control_plane=False)
@@ -196,6 +210,31 @@ def join(config_file: str) -> None:
         (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
         write(MANIFESTS / "etcd.yaml", f"kind: Pod\nmetadata:\n  name: etcd-{name}\n")
     print("This node has joined the cluster")
+
+
+def write_api_server_manifest(documents: dict[str, dict], node: str) -> None:
+    extra = documents["ClusterConfiguration"].get("apiServer", {}).get("extraArgs", [])
+    flags = "".join(f"    - --{arg['name']}={arg['value']}\n" for arg in extra)
+    write(MANIFESTS / "kube-apiserver.yaml", f"kind: Pod\nmetadata:\n  name: kube-apiserver-{node}\nspec:\n"
+          f"  containers:\n  - command:\n    - kube-apiserver\n{flags}")  # fmt: skip
+    world.api_server_started(node)
+
+
+def upload_config(documents: dict[str, dict]) -> None:
+    maps = [m for m in world.objects("configmaps") if m["metadata"]["name"] not in ("kubeadm-config", "kubelet-config")]
+    cluster = {"kubernetesVersion": VERSION, **documents["ClusterConfiguration"]}
+    for name, key, document in (("kubeadm-config", "ClusterConfiguration", cluster),
+                                ("kubelet-config", "kubelet", documents.get("KubeletConfiguration", {}))):  # fmt: skip
+        maps.append({"metadata": {"name": name, "namespace": "kube-system"}, "data": {key: yaml.safe_dump(document)}})
+    world.save("configmaps", maps)
+
+
+def write_kubelet_config() -> None:
+    """The cluster's KubeletConfiguration, from the kubelet-config ConfigMap, into the kubelet's file."""
+    found = [m for m in world.objects("configmaps") if m["metadata"]["name"] == "kubelet-config"]
+    if not found:
+        fail('error execution phase kubelet-config: configmaps "kubelet-config" not found')
+    write(KUBELET_DIR / "config.yaml", found[0]["data"]["kubelet"], 0o644)
 
 
 def option(args: list[str], flag: str) -> str | None:
@@ -243,6 +282,14 @@ def register(name: str, flags: dict[str, str], control_plane: bool) -> None:
         world.save("etcd-members", [*members, {"id": f"m-{name}", "name": name, "ip": flags.get("node-ip", "")}])
 
 
+def mark_control_plane(name: str, registration: dict) -> None:
+    """The control plane's label, and its taints: the nodeRegistration's, or the NoSchedule one."""
+    world.label_node(name, "node-role.kubernetes.io/control-plane", "")
+    taints = registration.get("taints", [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}])
+    for taint in taints:
+        world.taint_node(name, {"value": "", **taint})
+
+
 def init(config_file: str, ignored: str) -> None:
     documents = config_documents(config_file)
     registration = documents["InitConfiguration"]["nodeRegistration"]
@@ -256,14 +303,20 @@ def init(config_file: str, ignored: str) -> None:
     needs_keys("ca.crt", "ca.key")
     ca = (PKI / "ca.crt").read_text()
     (world.STATE / "ca.crt").write_text(ca)
-    for manifest in ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+    (world.STATE / "ca.key").write_text((PKI / "ca.key").read_text())
+    for manifest in ("etcd", "kube-controller-manager", "kube-scheduler"):
         write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{node}\n")
+    write_api_server_manifest(documents, node)
     write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
     write(KUBERNETES / "kubelet.conf", kubeconfig(ca, endpoint, f"system:node:{node}"))
     write(PKI / "apiserver.crt", "apiserver\n", 0o644)
     restored = (ETCD_DIR / "member").is_dir()  # a restored data directory holds the cluster's objects
     (ETCD_DIR / "member").mkdir(parents=True, exist_ok=True)
+    upload_config(documents)
+    write_kubelet_config()
     register(node, kubelet_flags(registration), control_plane=True)
+    if "mark-control-plane" not in ignored:
+        mark_control_plane(node, registration)
     if not restored:
         world.save("namespaces", [{"metadata": {"name": "kube-system", "uid": "3f1c2a9e-6b1d-4c55-9f0e-2d7a51c0b8aa"}}])
     print(f"Your Kubernetes control-plane has initialized successfully! ({new_token('kubeadm init')[:6]}...)")
@@ -280,11 +333,13 @@ def init_phase(args: list[str]) -> None:
         write(PKI / "etcd/healthcheck-client.crt", "healthcheck-client\n", 0o644)
         write(PKI / "etcd/healthcheck-client.key", "healthcheck-client-key\n")
     elif args[:1] == ["mark-control-plane"]:
-        name = config_documents(option(args, "--config"))["InitConfiguration"]["nodeRegistration"]["name"]
-        world.label_node(name, "node-role.kubernetes.io/control-plane", "")
-        world.taint_node(name, {"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"})
-    elif args[:2] in (["upload-config", "kubeadm"], ["upload-config", "kubelet"], ["control-plane", "apiserver"]):
-        pass
+        registration = config_documents(option(args, "--config"))["InitConfiguration"]["nodeRegistration"]
+        mark_control_plane(registration["name"], registration)
+    elif args[:1] == ["upload-config"]:
+        upload_config(config_documents(option(args, "--config")))
+    elif args[:2] == ["control-plane", "apiserver"]:
+        documents = config_documents(option(args, "--config"))
+        write_api_server_manifest(documents, documents["InitConfiguration"]["nodeRegistration"]["name"])
     else:
         fail(f"the kubeadm stand-in does not know: init phase {' '.join(args)}")
 
@@ -300,7 +355,11 @@ def main(args: list[str]) -> None:
     elif args[:2] == ["init", "phase"]:
         init_phase(args[2:])
     elif args[:1] == ["init"]:
-        init(option(args, "--config"), " ".join(a for a in args if a.startswith("--ignore-preflight-errors")))
+        init(
+            option(args, "--config"), " ".join(a for a in args if a.startswith(("--ignore-preflight", "--skip-phases")))
+        )
+    elif args[:4] == ["upgrade", "node", "phase", "kubelet-config"]:
+        write_kubelet_config()
     elif args[:2] == ["token", "create"]:
         print(new_token(option(args, "--description") or ""))
     else:

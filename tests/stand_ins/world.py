@@ -9,6 +9,8 @@ from pathlib import Path
 
 STATE = Path(os.environ.get("KUBE_STATE", "/nonexistent"))
 NODE = os.environ.get("STAND_IN_NODE", "")  # the node the tool runs on (tests/fresh_node.py)
+BIN = os.environ.get("STAND_IN_BIN", "")  # where the stand-ins are
+KUBERNETES_VERSION = "v1.36.2"  # what kubeadm, the kubelet and the control plane run
 REFUSED = "The connection to the server {server} was refused - did you specify the right host or port?"
 
 
@@ -72,8 +74,10 @@ def register_node(name: str, flags: dict[str, str]) -> None:
             save("nodes", nodes)
             return
     address = [{"type": "InternalIP", "address": flags["node-ip"]}] if flags.get("node-ip") else []
-    node = {"metadata": {"name": name, "labels": {}}, "spec": {"providerID": flags.get("provider-id", "")},
-            "status": {"addresses": address}}  # fmt: skip
+    # The kubelet's own labels (pkg/kubelet/kubelet_node_status.go, initialNode).
+    labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64"}
+    node = {"metadata": {"name": name, "labels": labels}, "spec": {"providerID": flags.get("provider-id", "")},
+            "status": {"addresses": address, "nodeInfo": {"kubeletVersion": KUBERNETES_VERSION}}}  # fmt: skip
     save("nodes", [*nodes, node])
 
 
@@ -112,4 +116,26 @@ def taint_node(name: str, taint: dict) -> None:
         if node["metadata"]["name"] == name:
             kept = [t for t in node.setdefault("spec", {}).get("taints", []) if t["key"] != taint["key"]]
             node["spec"]["taints"] = [*kept, taint]
+    save("nodes", nodes)
+
+
+def api_server_started(node: str) -> None:
+    """The kubelet starts the node's kube-apiserver anew (its manifest changed, or its container stopped)."""
+    started = read("api-servers.json", {})
+    started[node] = started.get(node, 0) + 1
+    _write("api-servers.json", started)
+
+
+def api_server_pid(node: str) -> int | None:
+    """The process id of the node's kube-apiserver: a new one each time it starts; None when it never did."""
+    started = read("api-servers.json", {}).get(node)
+    return 4000 + started if started else None
+
+
+def kubelet_reports(name: str, version: str) -> None:
+    """A kubelet that starts reports its version in its Node's status.nodeInfo."""
+    nodes = objects("nodes")
+    for node in nodes:
+        if node["metadata"]["name"] == name:
+            node.setdefault("status", {}).setdefault("nodeInfo", {})["kubeletVersion"] = version
     save("nodes", nodes)
