@@ -125,8 +125,9 @@ if words[0] in ("label", "taint") and kind_of(words[1]) == "nodes":  # label/tai
         if node["metadata"]["name"] == words[2]:
             spec = words[3]
             if words[0] == "label":
-                key, _, value = spec.partition("=")
-                node["metadata"].setdefault("labels", {})[key] = value
+                for spec in (w for w in words[3:] if not w.startswith("-")):
+                    key, _, value = spec.partition("=")
+                    node["metadata"].setdefault("labels", {})[key] = value
             else:
                 key_value, _, effect = spec.rpartition(":")
                 key, _, value = key_value.partition("=")

@@ -301,7 +301,9 @@ def restores_on_a_new_machine(step, cluster, node):
         {"type": "InternalIP", "address": run.outputs["controlPlanePrivateIp"]}
     ]
     assert registered["spec"]["providerID"].endswith(f"/{instance}")
-    assert "node-role.kubernetes.io/control-plane" in registered["metadata"]["labels"]
+    labels = registered["metadata"]["labels"]
+    assert "node-role.kubernetes.io/control-plane" in labels  # and out of external load balancers, as kubeadm marks
+    assert "node.kubernetes.io/exclude-from-external-load-balancers" in labels
     # Its taints are the old Node's: none where it ran workloads, the control plane's otherwise.
     assert registered["spec"].get("taints", []) == list(step.taints)
 
@@ -403,6 +405,10 @@ class ChainStep(StepUnderTest):
         cluster, nodes = bring_up(self.program).copy(f"after-{self.name}", tmp_path / "after")
         return cluster, nodes[self.node]
 
+    def run_delete(self, node: Node):
+        command = self.command()
+        return node.run(script_of(command.inputs["delete"]), command.inputs.get("stdin") or "")
+
     def faulty_calls(self) -> list[tuple[str, int]]:
         """Each call the step made in the bring-up to a tool that can fail on request, with how many calls
         to that tool came before it."""
@@ -456,6 +462,39 @@ def api_away_for_long(step, cluster, node):
     assert not healthy or not any(c.startswith("kubeadm reset") for c in calls), calls
 
 
+def api_away_briefly(step, cluster, node):
+    # Away for SHORT_OUTAGE seconds as the step starts: it completes, or fails leaving every machine as it
+    # was; then a re-run completes.
+    before = every_file(cluster)
+    cluster.away(SHORT_OUTAGE)
+    result = step.run(node)
+    if result.returncode != 0:
+        assert result.stderr.strip(), "failed without a word"
+        assert every_file(cluster) == before
+        cluster.away(0)
+        result = step.run(node)
+    assert result.returncode == 0, result.stderr
+
+
+def deleted_after_the_bring_up(step, cluster, node):
+    # The step's delete (pulumi destroy, or its node replaced) on the cluster the bring-up left: done, and
+    # done again when run twice (the engine retries a failed delete).
+    cluster, node = step.after(node.disk_dir.parent.parent)
+    for _ in range(2):
+        result = step.run_delete(node)
+        assert result.returncode == 0, result.stderr
+
+
+def deleted_with_the_api_away(step, cluster, node):
+    # A delete on a cluster whose API server does not answer (the control plane stopped, or going too) is
+    # best effort: it says what it could not do and succeeds, so that the destroy goes on.
+    cluster, node = step.after(node.disk_dir.parent.parent)
+    cluster.away(LONG_OUTAGE)
+    result = step.run_delete(node)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip(), "gave up without a word"
+
+
 def a_tool_fails_halfway_then_a_rerun(step, cluster, node):
     # The middle of the calls the step made in the bring-up fails (kubectl: an error of the API server;
     # systemctl: a unit that does not start); the step fails saying so or retries, and a re-run completes.
@@ -473,7 +512,9 @@ def a_tool_fails_halfway_then_a_rerun(step, cluster, node):
 
 
 FAULTY_TOOLS = ("kubectl", "systemctl", "crictl", "aws")
-CHAIN_CASES = [completes_on_the_bring_up, rerun_changes_nothing, api_away_for_long, a_tool_fails_halfway_then_a_rerun]
+CHAIN_CASES = [completes_on_the_bring_up, rerun_changes_nothing, api_away_briefly, api_away_for_long,
+               a_tool_fails_halfway_then_a_rerun, deleted_after_the_bring_up, deleted_with_the_api_away]  # fmt: skip
+DELETE_CASES = (deleted_after_the_bring_up, deleted_with_the_api_away)
 # --- an upgrade under PodDisruptionBudgets, on the bring-up's cluster -------------------------------------
 
 BEHIND = "v1.35.9"  # a kubelet one minor behind the cluster (v1.36): `kubeadm upgrade apply` ran, the rest not
@@ -531,7 +572,7 @@ def a_drain_of_the_only_control_plane_waits_on_the_budget(step, cluster, node):
     # What the step did before: one replica is evicted, its replacement has nowhere to run (the node is
     # cordoned, the controller runs only on control planes) and the budget refuses the second.
     result = node.run(f"kubectl --kubeconfig {ADMIN} drain {FIRST} --ignore-daemonsets --timeout=300s")
-    assert result.returncode == 1 and "global timeout reached: 300s" in result.stderr
+    assert result.returncode == 1 and "global timeout reached: 5m0s" in result.stderr
     assert [p["status"]["phase"] for p in pods_of(cluster, CSI_CONTROLLER)] == ["Running", "Pending"]
 
 
@@ -560,9 +601,11 @@ def a_budget_holds_the_drain_and_nothing_is_upgraded(step, cluster, node):
     assert web["spec"]["nodeName"] == step.behind
     result = step.run(node)
     assert result.returncode == 1 and "a PodDisruptionBudget may not allow it" in result.stderr
-    assert "global timeout reached: 300s" in result.stderr
+    assert "global timeout reached: 5m0s" in result.stderr
     assert pods_of(cluster, "web") == [web]
-    assert cluster.read(f"packages-{step.behind}", {}) == {}
+    (worker,) = [n for n in cluster.read("nodes", []) if n["metadata"]["name"] == step.behind]
+    assert worker["spec"]["unschedulable"] is True
+    assert not any(call.startswith("kubectl uncordon") for call in cluster.calls("kubectl"))
 
 
 UPGRADE_STEPS = [
@@ -589,9 +632,17 @@ STEPS += CHAIN_STEPS + [
 ]
 CASES_OF = {FirstControlPlane: FIRST_CASES, LoneControlPlane: LONE_CASES, StepUnderTest: CASES,
             ChainStep: CHAIN_CASES}  # fmt: skip
-CELLS = UPGRADE_CELLS + [(step, case) for step in STEPS for case in CASES_OF[type(step)]
-         if case is not a_tool_fails_halfway_then_a_rerun or any(t in script_of(step.command().inputs["create"])
-                                                                  for t in FAULTY_TOOLS)]  # fmt: skip
+
+
+def applies(step, case) -> bool:
+    if case in DELETE_CASES:
+        return bool(step.command().inputs.get("delete"))
+    if case is a_tool_fails_halfway_then_a_rerun:
+        return any(tool in script_of(step.command().inputs["create"]) for tool in FAULTY_TOOLS)
+    return True
+
+
+CELLS = UPGRADE_CELLS + [(step, case) for step in STEPS for case in CASES_OF[type(step)] if applies(step, case)]
 
 
 @pytest.mark.parametrize(

@@ -49,8 +49,8 @@ restore_newest_snapshot() {
 # After a restore for a new machine the Node object is the old machine's: its provider id (which cannot
 # change) and its addresses name the old instance, and neither this kubelet nor the cloud controller
 # rewrites them, so the API server would reach the old address and the cloud controller delete the Node
-# once the old instance is gone. The Node goes; the kubelet, restarted, registers this machine; kubeadm
-# marks it a control plane again.
+# once the old instance is gone. The Node goes; the kubelet, restarted, registers this machine, which
+# gets the old Node's control-plane labels and taints (kubeadm init skipped marking it).
 node_registered() {
   kubectl --kubeconfig "$ADMIN_KUBECONFIG" get node "$NODE_NAME" -o name >/dev/null 2>&1
 }
@@ -69,8 +69,10 @@ register_this_machine_anew() {
   kubectl --kubeconfig "$ADMIN_KUBECONFIG" delete node "$NODE_NAME" --ignore-not-found >&2
   systemctl restart kubelet
   wait_until "$API_READY_TIMEOUT_SECONDS" 5 "the kubelet of $NODE_NAME did not register it again" node_registered
-  # What kubeadm's mark-control-plane gave the old Node: the role, and its taints as they were.
-  kubectl --kubeconfig "$ADMIN_KUBECONFIG" label node "$NODE_NAME" node-role.kubernetes.io/control-plane= --overwrite >&2
+  # What kubeadm's mark-control-plane gives a control plane (app/phases/markcontrolplane: its role, and
+  # out of external load balancers), and the old Node's taints as they were.
+  kubectl --kubeconfig "$ADMIN_KUBECONFIG" label node "$NODE_NAME" node-role.kubernetes.io/control-plane= \
+    node.kubernetes.io/exclude-from-external-load-balancers= --overwrite >&2
   while read -r taint; do
     [[ -z "$taint" ]] || kubectl --kubeconfig "$ADMIN_KUBECONFIG" taint node "$NODE_NAME" "$taint" --overwrite >&2
   done <<<"$taints"

@@ -32,8 +32,10 @@
   registers its Node; a Node of that name that exists already is adopted as it is, with its provider id
   and addresses (the kubelet: pkg/kubelet/kubelet_node_status.go). `init` refuses a non-empty
   /var/lib/etcd unless DirAvailable--var-lib-etcd is ignored, and a restored one keeps its objects.
-- `init phase mark-control-plane` labels the Node a control plane and gives it the control plane's
-  NoSchedule taint (app/phases/markcontrolplane: the nodeRegistration's taints, that one by default).
+- `init phase mark-control-plane` labels the Node a control plane (node-role.kubernetes.io/control-plane)
+  kept out of external load balancers (node.kubernetes.io/exclude-from-external-load-balancers) and
+  gives it the control plane's NoSchedule taint (app/phases/markcontrolplane: the nodeRegistration's
+  taints, that one by default).
 - `init phase kubeconfig admin --kubeconfig-dir DIR` writes DIR/admin.conf signed by the CA in the
   certificate directory; `init phase certs etcd-healthcheck-client` writes that client certificate,
   signed by etcd's CA there (app/phases/kubeconfig, app/phases/certs: both need the CA's key).
@@ -283,8 +285,9 @@ def register(name: str, flags: dict[str, str], control_plane: bool) -> None:
 
 
 def mark_control_plane(name: str, registration: dict) -> None:
-    """The control plane's label, and its taints: the nodeRegistration's, or the NoSchedule one."""
+    """The control plane's labels, and its taints: the nodeRegistration's, or the NoSchedule one."""
     world.label_node(name, "node-role.kubernetes.io/control-plane", "")
+    world.label_node(name, "node.kubernetes.io/exclude-from-external-load-balancers", "")
     taints = registration.get("taints", [{"key": "node-role.kubernetes.io/control-plane", "effect": "NoSchedule"}])
     for taint in taints:
         world.taint_node(name, {"value": "", **taint})

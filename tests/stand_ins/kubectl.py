@@ -14,10 +14,10 @@ stored objects and evaluates jsonpath with the real kubectl). As kubectl (v1.3x,
 - `cordon`/`uncordon` set spec.unschedulable; `annotate node NAME K=V|K-`.
 - `drain NODE --timeout=T` cordons, then evicts each pod bound to the node that no DaemonSet owns
   (drain.go, with --ignore-daemonsets). An eviction a PodDisruptionBudget does not allow (policy/v1:
-  the pods its selector matches that are Ready, less minAvailable, or less the pods it expects minus
-  maxUnavailable) is refused with 429 and retried every 5 s until T has passed; then drain fails with
-  "global timeout reached". An evicted pod's controller makes a new one, which runs where it fits, or
-  stays Pending.
+  the pods its selector matches that are Ready, less minAvailable, or less the pods the owners' scale
+  expects minus maxUnavailable) is refused with 429 and retried every 5 s until T has passed; then drain
+  fails with "global timeout reached: T" (T as Go prints a duration, 5m0s). An evicted pod's controller
+  makes a new one, which runs where it fits, or stays Pending.
 - The scheduler keeps trying: before each call, pods still Pending are placed where they now fit.
 - `delete namespace NS` deletes it with everything in it (the namespace controller).
 - `wait --for=condition=Ready node/N`: Ready while its kubelet runs (tests/stand_ins/world.py);
@@ -206,11 +206,15 @@ def set_unschedulable(name: str, value: bool) -> None:
 
 
 def disruptions_allowed(budget: dict, pods: list[dict]) -> int:
+    """pkg/controller/disruption: the matched pods that are Ready, less minAvailable; or less the pods the
+    owning controllers' scale expects minus maxUnavailable (whole numbers only here)."""
     matched = [p for p in pods if selects(budget, p)]
-    healthy = sum(1 for p in matched if p["status"].get("phase") == "Running")
+    healthy = sum(1 for p in matched if any(c.get("ready") for c in p["status"].get("containerStatuses", [])))
     if "minAvailable" in budget["spec"]:
         return healthy - int(budget["spec"]["minAvailable"])
-    expected = budget.get("status", {}).get("expectedPods", len(matched))
+    owners = {(o["kind"], o["name"]) for p in matched for o in p["metadata"].get("ownerReferences", [])}
+    expected = sum(o["spec"].get("replicas", 1) for kind, name in owners if kind in ("Deployment",)
+                   for o in world.objects(KINDS[kind]) if o["metadata"]["name"] == name) or len(matched)  # fmt: skip
     return healthy - (expected - int(budget["spec"].get("maxUnavailable", 1)))
 
 
@@ -243,7 +247,7 @@ def drain(name: str, timeout: float) -> None:
                   "pod's disruption budget.", file=sys.stderr)  # fmt: skip
             if world.now() + 5 > deadline:
                 refuse(f'There are pending pods in node "{name}" when an error occurred: error when evicting '
-                       f"{evicting}: global timeout reached: {int(timeout)}s")  # fmt: skip
+                       f"{evicting}: global timeout reached: {go_duration(timeout)}")  # fmt: skip
             world.advance(5)
             continue
         owner = meta["ownerReferences"][0]
@@ -251,6 +255,13 @@ def drain(name: str, timeout: float) -> None:
         replacement = schedule(controller, len(pods) + 1, world.objects("nodes"))
         world.save("pods", [p for p in pods if p is not pod] + [replacement])
         print(f"evicting pod {meta['namespace']}/{meta['name']}")
+
+
+def go_duration(seconds: float) -> str:
+    """A duration as Go's time.Duration prints it (%v): 300 s is 5m0s."""
+    whole = int(seconds)
+    hours, minutes, rest = whole // 3600, whole % 3600 // 60, whole % 60
+    return (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + f"{rest}s"
 
 
 def seconds(value: str | None, default: float = 30) -> float:
@@ -316,8 +327,9 @@ def main(args: list[str]) -> None:
         apply(args)
     elif verb == "delete":
         delete_namespace(words[2])
-    elif verb in ("cordon", "uncordon"):
-        set_unschedulable(words[1], verb == "cordon")
+    elif verb in ("cordon", "uncordon"):  # NAME or node/NAME (the resource builder's ResourceNames)
+        for name in words[1:]:
+            set_unschedulable(name.removeprefix("node/").removeprefix("nodes/"), verb == "cordon")
     elif verb == "drain":
         drain(words[1], seconds(option(args, "--timeout"), 3600))
     elif verb == "annotate":

@@ -25,7 +25,10 @@ def read(name: str, default):
 
 
 def _write(name: str, value) -> None:
-    (STATE / name).write_text(json.dumps(value))
+    # Whole or not at all: two stand-ins of one pipeline may read and write the same kind.
+    partial = STATE / f".{name}.{os.getpid()}"
+    partial.write_text(json.dumps(value))
+    partial.replace(STATE / name)
 
 
 def now() -> float:
