@@ -150,7 +150,18 @@ API_SERVER_ARGS = (
     # The kubelets' serving certificates are signed by the cluster CA (serverTLSBootstrap), so the API
     # server can verify whom it sends exec, logs and port-forward to.
     ("kubelet-certificate-authority", f"{KUBERNETES_PKI_DIR}/ca.crt"),
+    # No Service may set externalIPs: one with the control plane's address would take the kubelets' and
+    # pods' traffic to it (CVE-2020-8554). NodeRestriction is kubeadm's own default, which this replaces.
+    ("enable-admission-plugins", "NodeRestriction,DenyServiceExternalIPs"),
 )
+
+
+def api_server_flags() -> str:
+    """The flags above as NAME=VALUE words: a control plane whose API server manifest lacks one, or has
+    another value, takes them again (scripts/lib/api-server-policies.sh). No value holds a space."""
+    assert all(" " not in value for _, value in API_SERVER_ARGS)
+    return " ".join(f"{name}={value}" for name, value in API_SERVER_ARGS)
+
 
 API_SERVER_VOLUMES = (
     {

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fresh_node import Cluster, Node
 from tests.graph import cluster as program_run
@@ -23,10 +24,12 @@ from tests.graph import commands
 from tests.harness import run_program, stack_config
 from tests.mocks import join_token_for
 from tests.remote import script_of
+from tests.test_kubeadm_config import init_documents
 
 # How long the join steps wait for an API server that does not answer before they give up, and the
 # backoff between join attempts (scripts/lib/join.sh), on the stand-ins' clock.
 API_WAIT_SECONDS = 300
+FIRST = "kubeadm-lab-control-plane"
 SHORT_OUTAGE, LONG_OUTAGE = 40, 3600
 
 
@@ -58,6 +61,10 @@ class StepUnderTest:
 
     def setup(self, tmp_path) -> tuple[Cluster, Node]:
         cluster = self.cluster(tmp_path)
+        stored = yaml.safe_dump(init_documents(self.program())["ClusterConfiguration"])
+        configuration = {"metadata": {"name": "kubeadm-config", "namespace": "kube-system"},
+                         "data": {"ClusterConfiguration": stored}}  # fmt: skip
+        cluster.save("configmaps", [*cluster.read("configmaps", []), configuration])
         return cluster, Node(tmp_path, cluster, self.node)
 
     def run(self, node: Node):
@@ -169,7 +176,6 @@ CASES = [
 
 # --- the first control plane of a highly available cluster, replaced: join the others or build? --------
 
-FIRST = "kubeadm-lab-control-plane"
 TAINT = {"key": "node-role.kubernetes.io/control-plane", "value": "", "effect": "NoSchedule"}
 OLD_ADDRESS = "10.0.9.7"  # its old machine's, still an etcd member
 
@@ -608,6 +614,37 @@ def a_budget_holds_the_drain_and_nothing_is_upgraded(step, cluster, node):
     assert not any(call.startswith("kubectl uncordon") for call in cluster.calls("kubectl"))
 
 
+# --- a control plane built before a hardening flag takes it on the next run of its step ------------------
+
+API_SERVER_MANIFEST = "/etc/kubernetes/manifests/kube-apiserver.yaml"
+AS_BUILT_BEFORE = f"sed -i 's/,DenyServiceExternalIPs$//' {API_SERVER_MANIFEST}"  # kubeadm's default
+
+
+def runs_every_hardening_flag(node: Node) -> bool:
+    return "--enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs" in node.read(API_SERVER_MANIFEST)
+
+
+def the_first_control_plane_takes_a_new_flag(step, cluster, node):
+    cluster, node = step.after(node.disk_dir.parent.parent)
+    assert node.run(AS_BUILT_BEFORE).returncode == 0 and not runs_every_hardening_flag(node)
+    pid = cluster.read("api-servers", {})[FIRST]
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert "hardened the API server" in result.stderr and runs_every_hardening_flag(node)
+    assert cluster.read("api-servers", {})[FIRST] > pid  # the kubelet started it anew
+    (stored,) = [m for m in cluster.read("configmaps", []) if m["metadata"]["name"] == "kubeadm-config"]
+    assert "DenyServiceExternalIPs" in stored["data"]["ClusterConfiguration"]
+
+
+def a_joined_control_plane_takes_a_new_flag(step, cluster, node):
+    assert step.run(node).returncode == 0 and runs_every_hardening_flag(node)
+    assert node.run(AS_BUILT_BEFORE).returncode == 0 and not runs_every_hardening_flag(node)
+    result, calls = run_and_record(step, cluster, node)
+    assert result.returncode == 0, result.stderr
+    assert "kubeadm upgrade node phase control-plane --certificate-renewal=false --etcd-upgrade=false" in calls
+    assert runs_every_hardening_flag(node) and no_reset_nor_join(calls)
+
+
 UPGRADE_STEPS = [
     BehindOnUpgrade(f"{FIRST}-upgrade", FIRST, one_worker),
     BehindOnUpgrade(
@@ -642,7 +679,15 @@ def applies(step, case) -> bool:
     return True
 
 
-CELLS = UPGRADE_CELLS + [(step, case) for step in STEPS for case in CASES_OF[type(step)] if applies(step, case)]
+HARDENING_CELLS = [
+    (ChainStep(f"{FIRST}-kubeadm-init", FIRST, one_worker), the_first_control_plane_takes_a_new_flag),
+    (next(s for s in STEPS if s.name == f"{FIRST}-2-join"), a_joined_control_plane_takes_a_new_flag),
+]
+CELLS = (
+    UPGRADE_CELLS
+    + HARDENING_CELLS
+    + [(step, case) for step in STEPS for case in CASES_OF[type(step)] if applies(step, case)]
+)
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,14 @@ def test_the_api_server_starts_with_every_hardening_flag_and_mounts_its_files():
     assert mounts["/var/log/kubernetes/audit"]["readOnly"] is False
     # The PKI directory, which kubeadm mounts already, holds the encryption configuration.
     assert args["encryption-provider-config"].startswith("/etc/kubernetes/pki/")
-    assert variable(init_script(cluster()), "HARDENING_FLAGS").split() == list(args)
+    # Services may not take external IPs (CVE-2020-8554); kubeadm's NodeRestriction stays.
+    assert args["enable-admission-plugins"].split(",") == ["NodeRestriction", "DenyServiceExternalIPs"]
+    # Every control plane compares its manifest with these, flag and value.
+    flags = [f"{name}={value}" for name, value in args.items()]
+    assert variable(init_script(cluster()), "HARDENING_FLAGS").split() == flags
+    ha = run_program(stack_config(controlPlaneCount=3, allowedCidrs=["203.0.113.7/32"]))
+    join = script_of(ha.named(f"{CP}-2-join").inputs["create"])
+    assert variable(join, "HARDENING_FLAGS").split() == flags
 
 
 def test_kubelets_ask_for_serving_certificates_of_the_cluster_ca():

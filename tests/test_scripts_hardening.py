@@ -137,16 +137,6 @@ def test_a_new_encryption_configuration_must_keep_the_key_secrets_use(tmp_path, 
         assert f"encrypted with {in_use}" in result.stderr and "secretsKeyGeneration" in result.stderr
 
 
-def test_an_api_server_without_every_hardening_flag_is_found(tmp_path):
-    env = init_variables(tmp_path)
-    manifest = tmp_path / "root" / "etc" / "kubernetes" / "manifests" / "kube-apiserver.yaml"
-    manifest.parent.mkdir(parents=True)
-    manifest.write_text("    - --encryption-provider-config=/etc/kubernetes/pki/encryption-config.yaml\n")
-    assert run_function("bootstrap/kubeadm-init.sh", "api_server_lacks_hardening", **env).returncode == 0
-    manifest.write_text(manifest.read_text() + "    - --audit-policy-file=/etc/kubernetes/policies/audit.yaml\n")
-    assert run_function("bootstrap/kubeadm-init.sh", "api_server_lacks_hardening", **env).returncode == 1
-
-
 def test_policies_are_written_private_and_only_a_change_counts(tmp_path):
     env = init_variables(tmp_path)
     first = run_function("bootstrap/kubeadm-init.sh", "write_api_server_policies", **env)
@@ -255,6 +245,7 @@ def join_control_plane_env(tmp_path: Path) -> dict:
         "ADMISSION_CONFIG_FILE": str(tmp_path / "p" / "b.yaml"), "AUDIT_LOG_DIR": str(tmp_path / "audit"),
         "ENCRYPTION_CONFIG_FILE": str(tmp_path / "pki" / "encryption-config.yaml"), "CRI_SOCKET": "unix:///x",
         "NODE_INSTANCE_ID": "i-2", "CLUSTER_ID": "uid", "LOG_FILE": str(tmp_path / "join.log"),
+        "HARDENING_FLAGS": "audit-log-maxage=30",
     }  # fmt: skip
 
 
@@ -283,7 +274,7 @@ def test_a_joining_control_plane_takes_its_join_configuration_out_of_the_key_bun
 WRITE_KEY = "bootstrap/secrets-write-key.sh"
 # The other variables kubeadm-join-control-plane.sh declares, for running its functions.
 JOIN_VARIABLES = ("NODE_NAME", "ATTEMPTS", "LOGIN_USER", "AUDIT_POLICY", "ADMISSION_CONFIG", "NODE_INSTANCE_ID",
-                  "CLUSTER_ID")  # fmt: skip
+                  "CLUSTER_ID", "HARDENING_FLAGS")  # fmt: skip
 WRITE_KEY_VARIABLES = {"NODE_NAME": "lab-cp-2", "KEY_NAME": "key-2", "NODE_INSTANCE_ID": "i-0", "CLUSTER_ID": "c"}
 
 

@@ -42,7 +42,7 @@ def variables(tmp_path: Path, **overrides) -> dict:
         "CALLS": str(tmp_path / "calls.log"),
         "AUDIT_POLICY": "kind: Policy\n",
         "ADMISSION_CONFIG": "kind: AdmissionConfiguration\n",
-        "HARDENING_FLAGS": "encryption-provider-config audit-policy-file",
+        "HARDENING_FLAGS": "encryption-provider-config=/p/e.yaml audit-log-maxage=30",
         "INIT_TOKEN_DESCRIPTION": "kubeadm-aws: kubeadm init's token",
         "ENCRYPTION_CONFIG_FILE": str(tmp_path / "pki" / "encryption-config.yaml"),
         "AUDIT_POLICY_FILE": str(tmp_path / "policies" / "audit-policy.yaml"),
@@ -379,3 +379,40 @@ def test_the_placeholder_is_the_one_the_program_renders():
 
     library = (ROOT_DIR / "scripts" / "lib" / "rejoin-control-plane.sh").read_text()
     assert f"readonly REJOIN_TOKEN_PLACEHOLDER={kubeadm_config.REJOIN_TOKEN_PLACEHOLDER}\n" in library
+
+
+# --- which API server runs without the hardening: flag and value, as its manifest holds them -------------
+
+MANIFEST = """apiVersion: v1
+kind: Pod
+spec:
+  containers:
+  - command:
+    - kube-apiserver
+    - --advertise-address=10.0.0.10
+{flags}    image: registry.k8s.io/kube-apiserver:v1.36.2
+"""
+
+
+ENCRYPTION = "--encryption-provider-config=/p/e.yaml"
+PLUGINS = "--enable-admission-plugins=NodeRestriction"
+
+
+@pytest.mark.parametrize(
+    "flags, lacks",
+    [
+        ([ENCRYPTION, "--audit-log-maxage=30"], True),  # a flag is missing
+        ([ENCRYPTION, "--audit-log-maxage=300", PLUGINS], True),
+        ([ENCRYPTION, "--audit-log-maxage=30", PLUGINS], True),
+        ([ENCRYPTION, "--audit-log-maxage=30", f"{PLUGINS},DenyServiceExternalIPs"], False),
+    ],
+    ids=["missing", "another-value", "kubeadms-default-plugins", "hardened"],
+)  # fmt: skip
+def test_an_api_server_lacks_the_hardening_unless_it_runs_each_flag_with_its_value(tmp_path, flags, lacks):
+    env = variables(tmp_path, HARDENING_FLAGS="encryption-provider-config=/p/e.yaml audit-log-maxage=30 "
+                    "enable-admission-plugins=NodeRestriction,DenyServiceExternalIPs")  # fmt: skip
+    manifest = tmp_path / "root" / "etc" / "kubernetes" / "manifests" / "kube-apiserver.yaml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_text(MANIFEST.format(flags="".join(f"    - {flag}\n" for flag in flags)))
+    result = run_function(SCRIPT, "api_server_lacks_hardening", **env)
+    assert result.returncode == (0 if lacks else 1), result.stderr

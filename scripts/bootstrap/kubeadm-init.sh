@@ -37,7 +37,7 @@ set -euo pipefail
 : "${AWS_CLI_CHANNEL:?snap channel of the AWS CLI}"
 : "${AUDIT_POLICY:?audit policy of the API server (YAML)}"
 : "${ADMISSION_CONFIG:?admission configuration of the API server (YAML)}"
-: "${HARDENING_FLAGS:?API server flags a hardened control plane runs with, space-separated}"
+: "${HARDENING_FLAGS:?NAME=VALUE of each API server flag a hardened control plane runs with, space-separated}"
 : "${INIT_TOKEN_DESCRIPTION:?description of the bootstrap token kubeadm init makes}"
 : "${ENCRYPTION_CONFIG_FILE:?EncryptionConfiguration of Secrets, in the PKI directory}"
 : "${SECRETS_WRITE_KEY_FILE:?where this control plane records the key its API server writes Secrets with}"
@@ -55,7 +55,6 @@ readonly STATE_DIR="${STATE_DIR:-/etc/kubeadm-aws}"
 readonly CONFIG_FILE="$STATE_DIR/kubeadm-config.yaml"
 readonly LOG_FILE="${LOG_FILE:-/var/log/kubeadm-aws/init.log}"
 readonly TOOLS_BIN_DIR="${TOOLS_BIN_DIR:-/usr/local/bin}"
-readonly API_SERVER_MANIFEST="${NODE_ROOT:-}/etc/kubernetes/manifests/kube-apiserver.yaml"
 # The key all Secrets were last rewritten with (encrypt-secrets.sh writes it).
 readonly SECRETS_KEY_FILE="${SECRETS_KEY_FILE:-$STATE_DIR/secrets-key}"
 
@@ -166,15 +165,6 @@ refuse_losing_the_secrets_key() {
       "time: set it to ${in_use#key-} or $((${in_use#key-} + 1))." >&2
     return 1
   fi
-}
-
-# Whether the API server's manifest lacks one of HARDENING_FLAGS.
-api_server_lacks_hardening() {
-  local flag
-  for flag in $HARDENING_FLAGS; do
-    grep -q -- "--$flag=" "$API_SERVER_MANIFEST" || return 0
-  done
-  return 1
 }
 
 # A cluster built before the hardening: the stored ClusterConfiguration and KubeletConfiguration get it

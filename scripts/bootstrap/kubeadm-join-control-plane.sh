@@ -23,6 +23,7 @@ set -euo pipefail
 : "${ENCRYPTION_CONFIG_FILE:?EncryptionConfiguration of Secrets, in the PKI directory}"
 : "${CRI_SOCKET:?socket of containerd, for crictl}"
 : "${SECRETS_WRITE_KEY_FILE:?where this control plane records the key its API server writes Secrets with}"
+: "${HARDENING_FLAGS:?NAME=VALUE of each API server flag a hardened control plane runs with, space-separated}"
 # Named here so that a replaced instance or a rebuilt cluster runs this step again.
 : "${NODE_INSTANCE_ID:?EC2 instance of this node}"
 : "${CLUSTER_ID:?UID of the kube-system namespace of the cluster}"
@@ -77,6 +78,20 @@ before_join_attempt() {
   write_api_server_policies >/dev/null
 }
 
+# A control plane that joined before the API server's flags changed: kubeadm writes its static pod
+# manifests again from the ClusterConfiguration the first control plane stored (its init step runs
+# first and stores the new flags), keeping its certificates and etcd as they are.
+take_stored_hardening() {
+  api_server_lacks_hardening || return 0
+  kubeadm upgrade node phase control-plane --certificate-renewal=false --etcd-upgrade=false >&2
+  if api_server_lacks_hardening; then
+    echo "the cluster's stored configuration lacks the API server flags $NODE_NAME must run with; the" \
+      "first control plane's step stores them" >&2
+    return 1
+  fi
+  echo "hardened the API server of $NODE_NAME from the cluster's configuration" >&2
+}
+
 # After the last failed attempt (its reset took the keys): the policies go too, as on a new machine.
 after_failed_join() {
   rm -f "$AUDIT_POLICY_FILE" "$ADMISSION_CONFIG_FILE" "$SECRETS_WRITE_KEY_FILE"
@@ -101,6 +116,7 @@ main() {
     joined)
       echo "$NODE_NAME has already joined this cluster as a control plane"
       refresh_api_server_files "$keys_dir"
+      take_stored_hardening
       return 0
       ;;
     stale)

@@ -2,9 +2,11 @@
 # The files a hardened API server reads when it starts, written on every control plane before kubeadm
 # starts its API server: the audit policy and the admission configuration; and restarting it for them.
 # Needs AUDIT_POLICY, ADMISSION_CONFIG (their text), AUDIT_POLICY_FILE, ADMISSION_CONFIG_FILE,
-# AUDIT_LOG_DIR and CRI_SOCKET, and for the waits NODE_NAME, ADMIN_KUBECONFIG and wait.sh sourced.
+# AUDIT_LOG_DIR and CRI_SOCKET, for the waits NODE_NAME, ADMIN_KUBECONFIG and wait.sh sourced, and for
+# the flags HARDENING_FLAGS.
 
 API_READY_TIMEOUT_SECONDS="${API_READY_TIMEOUT_SECONDS:-300}"
+API_SERVER_MANIFEST="${NODE_ROOT:-}/etc/kubernetes/manifests/kube-apiserver.yaml"
 
 # Puts standard input at FILE with MODE unless the file holds it already; prints changed or unchanged.
 install_content() {
@@ -59,4 +61,15 @@ wait_for_new_api_server() {
   local before="$1"
   wait_until "$API_READY_TIMEOUT_SECONDS" 5 "the API server on $NODE_NAME did not restart" api_server_restarted "$before"
   wait_for_api_server
+}
+
+# Whether the API server's manifest lacks one of HARDENING_FLAGS (NAME=VALUE words), or runs it with
+# another value (kubeadm's default --enable-admission-plugins=NodeRestriction, say).
+api_server_lacks_hardening() {
+  local flag running
+  running=$(sed -nE 's/^[[:space:]]*- (--[a-z0-9-]+=.*)$/\1/p' "$API_SERVER_MANIFEST")
+  for flag in $HARDENING_FLAGS; do
+    grep -qxF -- "--$flag" <<<"$running" || return 0
+  done
+  return 1
 }

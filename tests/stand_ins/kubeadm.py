@@ -49,9 +49,10 @@
   ConfigMap (app/phases/kubelet/config.go). It keeps the CA's key for the controller manager, which
   signs the kubelets' approved serving certificates (tests/stand_ins/quiet.py).
 - `init` and `init phase control-plane apiserver` write the API server's static pod manifest with the
-  ClusterConfiguration's apiServer.extraArgs as its flags (app/phases/controlplane/manifests.go,
-  getAPIServerCommand); the kubelet then starts a new kube-apiserver (tests/stand_ins/quiet.py: its
-  process id changes).
+  ClusterConfiguration's apiServer.extraArgs as its flags, and so do a control-plane `join` and
+  `upgrade node phase control-plane` from the ClusterConfiguration the cluster stores
+  (app/phases/controlplane/manifests.go, getAPIServerCommand); the kubelet then starts a new
+  kube-apiserver (tests/stand_ins/quiet.py: its process id changes).
 """
 
 from __future__ import annotations
@@ -187,8 +188,9 @@ def join(config_file: str) -> None:
     # control-plane-prepare: the control plane's kubeconfigs and its static pods but etcd's.
     if control_plane:
         write(KUBERNETES / "admin.conf", kubeconfig(ca, endpoint, "kubernetes-admin"))
-        for manifest in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
+        for manifest in ("kube-controller-manager", "kube-scheduler"):
             write(MANIFESTS / f"{manifest}.yaml", f"kind: Pod\nmetadata:\n  name: {manifest}-{name}\n")
+        write_api_server_manifest({"ClusterConfiguration": stored_cluster_configuration()}, name)
     else:
         write(PKI / "ca.crt", ca, 0o644)
     # kubelet-start: refused while a Ready Node of the name exists; the kubelet's kubeconfigs, then its
@@ -220,6 +222,13 @@ def write_api_server_manifest(documents: dict[str, dict], node: str) -> None:
     write(MANIFESTS / "kube-apiserver.yaml", f"kind: Pod\nmetadata:\n  name: kube-apiserver-{node}\nspec:\n"
           f"  containers:\n  - command:\n    - kube-apiserver\n{flags}")  # fmt: skip
     world.api_server_started(node)
+
+
+def stored_cluster_configuration() -> dict:
+    found = [m for m in world.objects("configmaps") if m["metadata"]["name"] == "kubeadm-config"]
+    if not found:
+        fail('error execution phase control-plane: configmaps "kubeadm-config" not found')
+    return yaml.safe_load(found[0]["data"]["ClusterConfiguration"])
 
 
 def upload_config(documents: dict[str, dict]) -> None:
@@ -361,6 +370,8 @@ def main(args: list[str]) -> None:
         init(
             option(args, "--config"), " ".join(a for a in args if a.startswith(("--ignore-preflight", "--skip-phases")))
         )
+    elif args[:4] == ["upgrade", "node", "phase", "control-plane"]:  # the manifests from the stored configuration
+        write_api_server_manifest({"ClusterConfiguration": stored_cluster_configuration()}, world.NODE)
     elif args[:4] == ["upgrade", "node", "phase", "kubelet-config"]:
         write_kubelet_config()
     elif args[:2] == ["token", "create"]:
