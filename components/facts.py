@@ -4,6 +4,8 @@ Only the standard library may be imported: the policy pack imports this module w
 dependencies. Scripts receive the node paths as rendered variables (components/script_rendering.py).
 """
 
+import ipaddress
+
 # --- on the nodes ---------------------------------------------------------------------------------
 # The login user of Canonical's Ubuntu images; the bootstrap commands connect as this user.
 LOGIN_USER = "ubuntu"
@@ -60,3 +62,18 @@ UBUNTU_AMI_NAME_PATTERNS = {
 }
 # EC2 reports architectures as x86_64/arm64; Ubuntu's AMI names and packages say amd64/arm64.
 UBUNTU_ARCH = {"x86_64": "amd64", "arm64": "arm64"}
+
+# --- who can reach the nodes ----------------------------------------------------------------------------
+# A range wider than a /8 (more than 16 million addresses) is no one's own network: it counts as the world.
+WORLD_PREFIX_LENGTH = 8
+
+
+def open_to_world(cidrs) -> bool:
+    """Whether these ranges let the world in: together (0.0.0.0/1 and 128.0.0.0/1 are 0.0.0.0/0) they
+    hold a range wider than a /8 (of IPv4, or of IPv6: ::/0)."""
+    networks = [ipaddress.ip_network(cidr, strict=False) for cidr in cidrs if cidr]
+    for version in (4, 6):
+        merged = ipaddress.collapse_addresses(n for n in networks if n.version == version)
+        if any(network.prefixlen < WORLD_PREFIX_LENGTH for network in merged):
+            return True
+    return False

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components import facts
 from components.facts import API_SERVER_PORT, ETCD_PORTS, KUBELET_PORT, NODE_PORT_RANGE, SSH_PORT
 from components.tags import cloud_tags, cluster_tags
 
@@ -229,10 +229,11 @@ class ClusterSecurityGroup(pulumi.ComponentResource):
             egress=True,
             parent=self,
         )
-        if any(ipaddress.ip_network(cidr).prefixlen == 0 for cidr in args.allowed_cidrs):
+        if facts.open_to_world(args.allowed_cidrs):
             pulumi.log.warn(
-                "allowedCidrs includes 0.0.0.0/0: SSH (22), the Kubernetes API (6443) and NodePorts are open to the "
-                "whole internet. Restrict them: pulumi config set --path 'allowedCidrs[0]' <your-ip>/32",
+                "allowedCidrs opens SSH (22), the Kubernetes API (6443) and NodePorts to the whole internet "
+                f"(0.0.0.0/0, or ranges that together are wider than a /{facts.WORLD_PREFIX_LENGTH}). Restrict them: "
+                "pulumi config set --path 'allowedCidrs[0]' <your-ip>/32",
                 resource=self,
             )
         self.security_group_id = group.id

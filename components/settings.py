@@ -222,8 +222,8 @@ SETTINGS: tuple[Setting, ...] = (
         [],
         Ipv4CidrList(),
         "Who may reach SSH (22), the API server (6443) and NodePorts. Required: unset, `pulumi up` stops and "
-        "says how to set it; `make up` sets your address (/32) on its first run. `0.0.0.0/0` opens them to "
-        "the world, with a warning.",
+        "says how to set it; `make up` sets your address (/32) on its first run. `0.0.0.0/0`, or ranges that "
+        "together are wider than a /8, open them to the world, with a warning.",
         on_change="in place: the security group's rules are replaced",
         also="at most 15 entries with awsIntegration, 18 without (AWS's default quota of 60 inbound rules per "
         "security group, 3 rules an entry)",

@@ -61,14 +61,13 @@ def require_encrypted_root_volume(args: ResourceValidationArgs, report_violation
 
 
 def _open_to_world(cidrs: Iterable[str | None]) -> bool:
+    valid = []
     for cidr in cidrs:
-        if cidr:
-            try:
-                if ipaddress.ip_network(cidr, strict=False).prefixlen == 0:
-                    return True
-            except ValueError:
-                continue
-    return False
+        try:
+            valid.append(str(ipaddress.ip_network(cidr, strict=False)))
+        except (TypeError, ValueError):
+            continue
+    return facts.open_to_world(valid)
 
 
 def _guarded_ports_in(protocol: Any, from_port: Any, to_port: Any) -> list[str]:

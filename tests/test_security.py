@@ -135,13 +135,25 @@ def test_no_inline_rules_on_the_groups(default_run):
 
 
 def test_restricted_cidrs_give_no_warning(default_run):
-    assert not [w for w in default_run.warnings if "0.0.0.0/0" in w]
+    assert not [w for w in default_run.warnings if "whole internet" in w]
 
 
-def test_open_to_the_world_warns_loudly():
-    run = run_program(stack_config(allowedCidrs=["0.0.0.0/0"]))
-    (warning,) = [w for w in run.warnings if "0.0.0.0/0" in w]
-    assert "open to the whole internet" in warning and "allowedCidrs" in warning
+@pytest.mark.parametrize(
+    "cidrs",
+    [["0.0.0.0/0"], ["0.0.0.0/1", "128.0.0.0/1"], ["203.0.113.7/32", "10.0.0.0/7"], ["10.0.0.0/8", "11.0.0.0/8"]],
+    ids=["everything", "two-halves", "wider-than-a-slash-8", "two-slash-8s-that-make-a-slash-7"],
+)
+def test_open_to_the_world_warns_loudly(cidrs):
+    run = run_program(stack_config(allowedCidrs=cidrs))
+    (warning,) = [w for w in run.warnings if "whole internet" in w]
+    assert "allowedCidrs opens SSH (22)" in warning
+
+
+def test_ranges_that_leave_addresses_out_are_not_the_world():
+    from components import facts
+
+    assert not facts.open_to_world(["10.0.0.0/8", "12.0.0.0/8", "203.0.113.7/32"])  # a /8 is someone's
+    assert not facts.open_to_world(["100.64.0.0/10", "198.51.100.0/24"])
 
 
 def test_the_cloud_controller_finds_the_nodes_group_by_the_cluster_tag(default_run):
