@@ -1,10 +1,12 @@
 """The GitHub workflows: actionlint finds nothing, and they run what the README promises."""
 
+import json
 import os
 import re
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.harness import ROOT
@@ -65,16 +67,19 @@ def test_ci_and_the_test_workflow_run_the_readmes_test_command():
 def test_preview_runs_gated_read_only_and_checked_by_the_base_branchs_strict_policy_pack():
     workflow = load("preview.yml")
     assert list(workflow[True]) == ["pull_request"]  # never pull_request_target: no write token, no secrets of main
-    assert workflow["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    assert workflow["permissions"] == {}  # the job asks for what it needs, and nothing else does
     (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "actions": "read", "id-token": "write", "pull-requests": "write"}
+    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"  # no forks
     assert job["environment"] == "preview"  # required reviewers gate it; the role trusts this environment only
     by_action = {}
     for step in job["steps"]:
         if "uses" in step:
             by_action.setdefault(step["uses"].split("@")[0], []).append(step)
     pr, base = by_action["actions/checkout"]
-    assert "with" not in pr
-    assert base["with"] == {"ref": "${{ github.event.pull_request.base.sha }}", "path": ".base"}
+    assert pr["with"] == {"persist-credentials": False}  # the job's token stays out of .git/config
+    assert base["with"] == {"ref": "${{ github.event.pull_request.base.sha }}", "path": ".base",
+                            "persist-credentials": False}  # fmt: skip
     (credentials,) = by_action["aws-actions/configure-aws-credentials"]
     assert credentials["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
     (pulumi,) = by_action["pulumi/actions"]
@@ -122,3 +127,33 @@ def test_the_preview_opens_the_stacks_state_not_the_projects_local_backend():
         env = {"PULUMI_BACKEND_URL": value, "PATH": "/usr/bin:/bin"}
         result = subprocess.run(["bash", "-c", guard["run"]], env=env, capture_output=True, text=True)
         assert result.returncode == code, (value, result.stdout)
+
+
+# GitHub's "Get an environment" (REST, deployments/environments): protection_rules lists each rule with
+# its type; a required_reviewers rule carries prevent_self_review and its reviewers.
+REVIEWERS = {"id": 1, "type": "required_reviewers", "prevent_self_review": True, "reviewers": [{"type": "User"}]}
+
+
+@pytest.mark.parametrize(
+    "environment, code",
+    [
+        ({"name": "preview", "protection_rules": [REVIEWERS, {"id": 2, "type": "branch_policy"}]}, 0),
+        ({"name": "preview", "protection_rules": []}, 1),  # unprotected: the job would run at once
+        ({"name": "preview", "protection_rules": [{**REVIEWERS, "prevent_self_review": False}]}, 1),
+        ({"name": "preview", "protection_rules": [{"id": 3, "type": "wait_timer", "wait_timer": 5}]}, 1),
+        ({"name": "preview"}, 1),
+    ],
+    ids=["reviewers-not-the-author", "none", "self-review-allowed", "a-timer-only", "no-rules-field"],
+)
+def test_the_preview_stops_unless_its_environment_needs_a_reviewer_other_than_the_author(tmp_path, environment, code):
+    (job,) = load("preview.yml")["jobs"].values()
+    guard = job["steps"][0]  # before the pull request's code is checked out
+    assert guard["env"] == {"GH_TOKEN": "${{ github.token }}"}
+    gh = tmp_path / "gh"
+    gh.write_text(f"#!/bin/sh\n[ \"$*\" = 'api repos/o/r/environments/preview' ] || exit 9\ncat <<'EOF'\n"
+                  f"{json.dumps(environment)}\nEOF\n")  # fmt: skip
+    gh.chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}", "GITHUB_REPOSITORY": "o/r"}
+    result = subprocess.run(["bash", "-c", guard["run"]], env=env, capture_output=True, text=True)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert ("Required reviewers" in result.stdout) is (code == 1)
