@@ -159,7 +159,12 @@ class ClusterPki(pulumi.ComponentResource):
         etcd_key, etcd_cert = self._authority(f"{name}-etcd-ca", "etcd-ca", args.cluster_name)
         # Signs service-account tokens; the same key on every control plane, and on a replaced one.
         service_account_key = tls.PrivateKey(f"{name}-service-account-key", algorithm="RSA", rsa_bits=2048, opts=child)
-        admin_key = tls.PrivateKey(f"{name}-admin-key", algorithm="RSA", rsa_bits=2048, opts=child)
+        # Each generation has its own key, so a new one revokes a leaked key, not only its certificate (a
+        # new certificate for the same key would let the old key in again as the new user). Generation 1
+        # keeps the name stacks built before have.
+        generation = args.admin_generation
+        key_name = f"{name}-admin-key" if generation == 1 else f"{name}-admin-key-{generation}"
+        admin_key = tls.PrivateKey(key_name, algorithm="RSA", rsa_bits=2048, opts=child)
         user = admin_user(args.admin_generation)
         # No group: only the binding of this one user grants access, so a new generation takes it back.
         admin_request = tls.CertRequest(
@@ -174,7 +179,8 @@ class ClusterPki(pulumi.ComponentResource):
             validity_period_hours=validity_hours,
             early_renewal_hours=min(ADMIN_EARLY_RENEWAL_HOURS, validity_hours // 2),
             allowed_uses=["client_auth", "digital_signature", "key_encipherment"],
-            opts=child,
+            # It signs in as cluster-admin with its key: kept in the state as a secret too.
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["cert_pem"]),
         )
         encryption, encryption_read = self._secrets_encryption(name, args.secrets_key_generation)
         keys = pulumi.Output.all(

@@ -269,9 +269,9 @@ SETTINGS: tuple[Setting, ...] = (
         "adminGeneration",
         1,
         WholeNumber(1, 1_000_000),
-        "Raise it to take back every admin kubeconfig issued so far (a leaked one): the certificate's user "
-        "changes and only the new one is bound to cluster-admin.",
-        on_change="in place: a new certificate; the old ones lose their access at once",
+        "Raise it to take back every admin kubeconfig issued so far (a leaked one): a new private key, a "
+        "certificate for a new user, and only the new one is bound to cluster-admin.",
+        on_change="in place: a new key and certificate; the old ones lose their access at once",
     ),
     Setting(
         "podSecurity",

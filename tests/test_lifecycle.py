@@ -354,3 +354,18 @@ def test_existing_subnets_for_several_control_planes_must_lie_in_distinct_zones(
     message = str(refused.run.error)
     assert "kubeadm-aws:existingSubnetIds" in message and "one subnet per zone" in message
     assert engine.up(config(existingSubnetIds=["subnet-0public", "subnet-0public2"], **shared)).run.error is None
+
+
+# --- the admin credential -------------------------------------------------------------------------------
+
+
+def test_a_new_admin_generation_has_a_new_key_and_the_old_key_goes():
+    first = built("one control plane")
+    raised = engine.up(config(adminGeneration=2), first.stack)
+    assert raised.changes["pki-admin-key-2"] == "create" and raised.changes["pki-admin-key"] == "delete"
+    assert raised.changes["pki-admin"] == "replace"  # the request and the certificate, for the new key
+    old_key = first.stack.named("pki-admin-key").outputs["privateKeyPem"]
+    assert raised.stack.named("pki-admin-key-2").outputs["privateKeyPem"] != old_key
+    # And the certificate, which signs in as cluster-admin with its key, is a secret in the state.
+    (cert,) = [r for r in raised.run.of_type("tls:index/locallySignedCert:LocallySignedCert") if r.name == "pki-admin"]
+    assert "certPem" in cert.additional_secret_outputs
