@@ -226,6 +226,23 @@ def others_answer(step, cluster, node):
     assert "kubeadm init --config" not in "\n".join(cluster.calls("kubeadm"))
 
 
+def others_answer_from_a_configuration_stored_before_a_flag(step, cluster, node):
+    # The others stored the cluster's configuration before the stack's newest API server flag: this step
+    # stores it, so that their steps find it (a joined control plane takes it from there).
+    maps = cluster.read("configmaps", [])
+    for item in maps:
+        if item["metadata"]["name"] == "kubeadm-config":
+            stored = item["data"]["ClusterConfiguration"]
+            item["data"]["ClusterConfiguration"] = stored.replace(",DenyServiceExternalIPs", "")
+    cluster.save("configmaps", maps)
+    step.others_say(cluster, "answers")
+    result = step.run(node)
+    assert result.returncode == 0, result.stderr
+    assert step.rejoined(cluster, node) and runs_every_hardening_flag(node)
+    (stored,) = [m for m in cluster.read("configmaps", []) if m["metadata"]["name"] == "kubeadm-config"]
+    assert "DenyServiceExternalIPs" in stored["data"]["ClusterConfiguration"]
+
+
 def others_start_answering_after_a_while(step, cluster, node):
     # Their machines are starting: no answer at first, then their API servers and etcd answer.
     step.others_say(cluster, "silent")
@@ -326,6 +343,7 @@ LONE_CASES = [restores_on_a_new_machine, a_bucket_that_cannot_be_asked]
 
 FIRST_CASES = [
     others_answer,
+    others_answer_from_a_configuration_stored_before_a_flag,
     others_start_answering_after_a_while,
     others_silent_for_long,
     others_without_a_route,

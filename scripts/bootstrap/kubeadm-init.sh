@@ -226,6 +226,10 @@ main() {
         # Joining the others, it reads the newest Secrets key first, as they did.
         install_encryption_config "$keys_dir" auto >/dev/null
         rejoin_other_control_planes "$keys_dir/rejoin"
+        # The others stored the cluster's configuration, perhaps before the stack's newest flags: this
+        # step is the one that stores them, as for a control plane that runs already.
+        wait_for_api_server
+        harden_live_api_server
       else
         # Alone, it writes with the newest key at once.
         install_encryption_config "$keys_dir" write >/dev/null
