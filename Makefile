@@ -83,7 +83,7 @@ settings: $(VENV)/.program ## write Pulumi.yaml's config block and the README's 
 test: $(VENV)/.dev $(CLOUD_INIT_PACKAGE) $(ETCD_PACKAGES) vm-rootfs ## every test, the VM boot included (what CI runs)
 	$(PYTEST)
 
-test-fast: $(VENV)/.dev ## the tests that need no download and no VM, in seconds
+test-fast: $(VENV)/.dev ## the tests that need no download and no VM (five to ten minutes)
 	$(PYTEST) -m "not slow"
 
 # The policy pack, locally: the exposure check is advisory (STRICT=1 makes it mandatory).

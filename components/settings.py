@@ -204,7 +204,7 @@ SETTINGS: tuple[Setting, ...] = (
         "controlPlaneCount",
         1,
         OneOfNumbers(CONTROL_PLANE_COUNTS, "etcd needs a majority of its members: an odd number"),
-        "Control planes. More than one puts them in different zones behind a Network Load Balancer (see HA "
+        "Control planes. More than one puts them in different zones behind two Network Load Balancers (see HA "
         "control plane).",
         on_change="3 to 5 or 5 to 3 in place, one control plane at a time; 1 to more or back is refused on a "
         "live cluster",
