@@ -13,6 +13,7 @@ from tests.graph import CP, cluster, depends_on
 from tests.harness import run_program, stack_config
 from tests.kubeadm_fields import assert_known_fields
 from tests.remote import script_of, variable
+from tests.test_ha_control_plane import ha
 from tests.test_kubeadm_config import init_documents
 from tests.test_phases_control_plane import bundle_of
 
@@ -115,8 +116,7 @@ def test_the_api_server_starts_with_every_hardening_flag_and_mounts_its_files():
     # Every control plane compares its manifest with these, flag and value.
     flags = [f"{name}={value}" for name, value in args.items()]
     assert variable(init_script(cluster()), "HARDENING_FLAGS").split() == flags
-    ha = run_program(stack_config(controlPlaneCount=3, allowedCidrs=["203.0.113.7/32"]))
-    join = script_of(ha.named(f"{CP}-2-join").inputs["create"])
+    join = script_of(ha().named(f"{CP}-2-join").inputs["create"])
     assert variable(join, "HARDENING_FLAGS").split() == flags
 
 

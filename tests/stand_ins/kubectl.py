@@ -174,6 +174,7 @@ def apply(args: list[str]) -> None:
 
 def schedule_pending() -> None:
     pods, nodes = world.objects("pods"), world.objects("nodes")
+    placed = False
     for pod in pods:
         if pod["status"].get("phase") == "Pending" and pod["metadata"].get("ownerReferences"):
             target = next((n["metadata"]["name"] for n in nodes if fits(pod["spec"], n)), None)
@@ -181,7 +182,9 @@ def schedule_pending() -> None:
                 pod["spec"]["nodeName"] = target
                 pod["status"] = {"phase": "Running", "podIP": pod_ip(target, len(pods)),
                                  "containerStatuses": [{"ready": True}]}  # fmt: skip
-    world.save("pods", pods)
+                placed = True
+    if placed:  # every kubectl call passes here: the file is written only when a pod moved
+        world.save("pods", pods)
 
 
 def delete_namespace(name: str) -> None:
@@ -195,13 +198,8 @@ def delete_namespace(name: str) -> None:
 
 
 def set_unschedulable(name: str, value: bool) -> None:
-    nodes = world.objects("nodes")
-    found = [n for n in nodes if n["metadata"]["name"] == name]
-    if not found:
+    if not world.change_node(name, lambda node: node.setdefault("spec", {}).update(unschedulable=value)):
         refuse(f'Error from server (NotFound): nodes "{name}" not found')
-    for node in found:
-        node.setdefault("spec", {})["unschedulable"] = value
-    world.save("nodes", nodes)
     print(f"node/{name} {'cordoned' if value else 'uncordoned'}")
 
 
@@ -334,13 +332,13 @@ def main(args: list[str]) -> None:
         drain(words[1], seconds(option(args, "--timeout"), 3600))
     elif verb == "annotate":
         name, spec = words[2], words[3]
-        nodes = world.objects("nodes")
-        for node in nodes:
-            if node["metadata"]["name"] == name:
-                annotations = node["metadata"].setdefault("annotations", {})
-                key, _, value = spec.partition("=")
-                annotations.pop(key.rstrip("-"), None) if spec.endswith("-") else annotations.update({key: value})
-        world.save("nodes", nodes)
+        key, _, value = spec.partition("=")
+
+        def annotate(node: dict) -> None:
+            annotations = node["metadata"].setdefault("annotations", {})
+            annotations.pop(key.rstrip("-"), None) if spec.endswith("-") else annotations.update({key: value})
+
+        world.change_node(name, annotate)
     elif verb == "wait" and any(w.startswith("node/") for w in words):
         name = next(w for w in words if w.startswith("node/"))[len("node/") :]
         if not world.node_ready(name):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 STATE = Path(os.environ.get("KUBE_STATE", "/nonexistent"))
@@ -87,13 +88,19 @@ def register_node(name: str, flags: dict[str, str]) -> None:
 NODE_GRACE_SECONDS = 40  # kube-controller-manager --node-monitor-grace-period (40 s; 50 s from 1.32)
 
 
+def change_node(name: str, change: Callable[[dict], object]) -> bool:
+    """Applies `change` to the Node of that name and keeps the result; False when there is none."""
+    nodes = objects("nodes")
+    found = [node for node in nodes if node["metadata"]["name"] == name]
+    for node in found:
+        change(node)
+    save("nodes", nodes)
+    return bool(found)
+
+
 def kubelet_stopped(name: str) -> None:
     """The node's kubelet stops: its Node turns NotReady once the grace period has passed."""
-    nodes = objects("nodes")
-    for node in nodes:
-        if node["metadata"]["name"] == name:
-            node["stopped_at"] = now()
-    save("nodes", nodes)
+    change_node(name, lambda node: node.update(stopped_at=now()))
 
 
 def node_ready(name: str) -> bool:
@@ -106,20 +113,15 @@ def node_ready(name: str) -> bool:
 
 
 def label_node(name: str, key: str, value: str) -> None:
-    nodes = objects("nodes")
-    for node in nodes:
-        if node["metadata"]["name"] == name:
-            node["metadata"].setdefault("labels", {})[key] = value
-    save("nodes", nodes)
+    change_node(name, lambda node: node["metadata"].setdefault("labels", {}).update({key: value}))
 
 
 def taint_node(name: str, taint: dict) -> None:
-    nodes = objects("nodes")
-    for node in nodes:
-        if node["metadata"]["name"] == name:
-            kept = [t for t in node.setdefault("spec", {}).get("taints", []) if t["key"] != taint["key"]]
-            node["spec"]["taints"] = [*kept, taint]
-    save("nodes", nodes)
+    def replace(node: dict) -> None:
+        kept = [t for t in node.setdefault("spec", {}).get("taints", []) if t["key"] != taint["key"]]
+        node["spec"]["taints"] = [*kept, taint]
+
+    change_node(name, replace)
 
 
 def api_server_started(node: str) -> None:
@@ -137,8 +139,6 @@ def api_server_pid(node: str) -> int | None:
 
 def kubelet_reports(name: str, version: str) -> None:
     """A kubelet that starts reports its version in its Node's status.nodeInfo."""
-    nodes = objects("nodes")
-    for node in nodes:
-        if node["metadata"]["name"] == name:
-            node.setdefault("status", {}).setdefault("nodeInfo", {})["kubeletVersion"] = version
-    save("nodes", nodes)
+    change_node(
+        name, lambda node: node.setdefault("status", {}).setdefault("nodeInfo", {}).update(kubeletVersion=version)
+    )
