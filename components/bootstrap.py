@@ -6,8 +6,8 @@
                                     ├─> other control planes, one after another: token ──> join ──> registered
                                     └─> per worker: join token ──> join (on the worker) ──> registered
     each node, once registered: its kubelet serves with a certificate of the cluster CA
-    per other control plane, then per worker, in turn: drain ──> upgrade (on the node) ──> uncordon
-    first control plane: readiness gate after those (every node Ready, etcd whole) ──> kubeconfig
+    first control plane: readiness gate after those (every node Ready, etcd whole) ──> smoke test ──> kubeconfig
+    then per other control plane, then per worker, in turn: drain ──> upgrade (on the node) ──> uncordon
 
 The phases (components/phases/) list the steps; components/remote_steps.py builds each one.
 """
@@ -67,6 +67,8 @@ class KubeadmBootstrap(pulumi.ComponentResource):
             `https://<public load balancer>:6443`.
         node_names: the Kubernetes node names, control planes first.
         ready: the readiness gate command; depend on it to act on a Ready cluster.
+        upgraded: the last step of each node's upgrade, after the first control plane's, in the order
+            they run (one node at a time); at the target minor they change nothing.
         workload_kubeconfig: a kubeconfig of the ServiceAccount that may manage workloads in
             `workload_namespace` and nothing else (a secret).
     """
@@ -75,6 +77,7 @@ class KubeadmBootstrap(pulumi.ComponentResource):
     api_server_endpoint: pulumi.Output[str]
     node_names: list[str]
     ready: remote.Command
+    upgraded: list[remote.Command]
 
     def __init__(self, name: str, args: KubeadmBootstrapArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("kubeadm-aws:index:KubeadmBootstrap", name, None, opts)
@@ -176,16 +179,6 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 control_plane_phase.allow_workloads(run, node, cluster_id=cluster_id, after=done)
                 for node, done in control_planes_done
             ]
-        # The other control planes first, then the workers, one node at a time.
-        before_ready += upgrades.upgrade_nodes_in_turn(
-            run,
-            [*args.other_control_planes, *args.workers],
-            control_plane=control_plane,
-            target_minor=args.kubernetes_minor,
-            joined=[*(done for _, done in control_planes_done[1:]), *registered],
-            after=[control_plane_ready],
-        )
-
         all_nodes = [control_plane, *args.other_control_planes, *args.workers]
         self.node_names = [node.name for node in all_nodes]
         self.ready = readiness.readiness_gate(
@@ -206,6 +199,16 @@ class KubeadmBootstrap(pulumi.ComponentResource):
                 with_volume=args.aws_integration,
                 ready=self.ready,
             )
+        # Off the path to Ready (components/phases/upgrades.py says why): the other control planes first,
+        # then the workers, one node at a time.
+        self.upgraded = upgrades.upgrade_nodes_in_turn(
+            run,
+            [*args.other_control_planes, *args.workers],
+            control_plane=control_plane,
+            target_minor=args.kubernetes_minor,
+            joined=[*(done for _, done in control_planes_done[1:]), *registered],
+            after=[control_plane_ready, proven],
+        )
         if not args.paused:
             readiness.running_again(
                 run, control_plane, cluster_name=args.cluster_name, nodes=all_nodes, after=[self.ready, *args.power]

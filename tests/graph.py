@@ -48,6 +48,12 @@ def chain_depth(run: ProgramRun, only: set[str] | None = None) -> int:
     return max(depth(name) for name in by_name)
 
 
+def steps_to(run: ProgramRun, name: str) -> int:
+    """The number of commands on the longest path that ends with the command `name` (itself included)."""
+    before = {other for other in commands(run) if other != name and depends_on(run, run.named(name), other)}
+    return chain_depth(run, only=before | {name})
+
+
 def plain_strings(value):
     """Every string inside a value, at any depth."""
     if isinstance(value, str):

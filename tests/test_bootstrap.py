@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.graph import CP, chain_depth, cluster, commands, depends_on
+from tests.graph import CP, chain_depth, cluster, commands, depends_on, steps_to
 from tests.mocks import CLUSTER_ID
 from tests.remote import COMMAND, script_of, variable
 
@@ -74,27 +74,25 @@ def test_readiness_gate_waits_for_the_cni_and_every_worker():
     assert gate.inputs["triggers"] == [f"{CP}-id", "kubeadm-lab-worker-1-id", "kubeadm-lab-worker-2-id", CLUSTER_ID]
 
 
-UPGRADE_STEPS = ("-upgrade", "-drain-for-upgrade", "-uncordon-after-upgrade")
+def test_the_path_to_ready_is_as_long_with_20_workers_as_with_1():
+    # cloud-init, init, backups, upgrade of the first control plane, token, join, registered, serving
+    # certificate, ready (or, on the control plane, the CNI and the three add-ons in the place of backups
+    # to the serving certificate).
+    assert [steps_to(cluster(workers=n), "kubeadm-lab-ready") for n in (1, 6, 20)] == [9, 9, 9]
+    assert [steps_to(cluster(workers=n), "kubeadm-lab-smoke-test") for n in (1, 6, 20)] == [10, 10, 10]
 
 
-def test_bringing_a_cluster_up_does_not_take_longer_with_more_workers():
-    def bootstrap_depth(run):
-        bootstrap = {n for n in commands(run) if not n.endswith(UPGRADE_STEPS)}
-        return chain_depth(run, only=bootstrap)
-
-    # cloud-init, init, backups, token, join, registered, serving certificate, ready, AWS cleanup (or, on
-    # the control plane, the CNI and the three add-ons in the place of backups to the serving certificate).
-    assert bootstrap_depth(cluster(workers=1)) == bootstrap_depth(cluster(workers=6)) == 9
-
-
-def test_workers_are_upgraded_one_at_a_time_in_order():
+def test_workers_are_upgraded_one_at_a_time_in_order_after_the_smoke_test():
     run = cluster(workers=3)
+    assert depends_on(run, run.named("kubeadm-lab-worker-1-drain-for-upgrade"), "kubeadm-lab-smoke-test")
     for n in (1, 2):
         this_done = f"kubeadm-lab-worker-{n}-uncordon-after-upgrade"
         next_drain = run.named(f"kubeadm-lab-worker-{n + 1}-drain-for-upgrade")
         assert depends_on(run, next_drain, this_done)
         assert not depends_on(run, run.named(this_done), next_drain.name)
-    # Three steps a worker, in a row: the whole chain grows by exactly that.
+    for gate in ("kubeadm-lab-ready", "kubeadm-lab-smoke-test"):
+        assert not any(depends_on(run, run.named(gate), name) for name in commands(run) if "for-upgrade" in name)
+    # Three steps a worker, in a row, after the smoke test: the whole chain grows by exactly that.
     assert chain_depth(cluster(workers=6)) - chain_depth(cluster(workers=1)) == 3 * 5
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import json
 import subprocess
 
@@ -205,6 +206,43 @@ def test_a_replaced_worker_is_created_before_its_old_instance_goes_and_only_its_
     order = [(op, urn) for op, urn in update.operations if urn == worker]
     assert order == [("create", worker), ("delete", worker)]  # create-before-delete
     assert update.hooks == []  # no delete hook of the old node's steps runs: none carries a trigger
+
+
+# --- a version change -----------------------------------------------------------------------------------
+
+
+def waits_for(stack: engine.Stack, name: str, other: str) -> bool:
+    """Whether `name` waits for `other` in the state, directly or through others."""
+    target, seen, todo = stack.named(other).urn, set(), [stack.named(name).urn]
+    while todo:
+        for dependency in stack.resources[todo.pop()].depends_on():
+            if dependency == target:
+                return True
+            if dependency not in seen and dependency in stack.resources:
+                seen.add(dependency)
+                todo.append(dependency)
+    return False
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_a_new_minor_runs_only_the_upgrade_steps_in_the_upgrade_order_and_replaces_no_node(name):
+    before = engine.up(config(kubernetesVersion="1.35", **STACKS[name]))
+    update = engine.up(config(kubernetesVersion="1.36", **STACKS[name]), before.stack)
+    others = [f"{CP}-{n}" for n in (2, 3)] if name == "three control planes" else []
+    walk = [
+        f"{node}-{step}"
+        for node in [*others, "kubeadm-lab-worker-1", "kubeadm-lab-worker-2"]
+        for step in ("drain-for-upgrade", "upgrade", "uncordon-after-upgrade")
+    ]
+    order = [f"{CP}-upgrade", *walk]
+    assert replaced(update) == order
+    # Run again in place: init finds its cluster and changes nothing; the cloud controller's manifest
+    # follows the minor, after the control plane's upgrade.
+    assert update.names("update") == [f"{CP}-kubeadm-init", f"{CP}-aws-cloud-controller-manager"]
+    assert waits_for(update.stack, f"{CP}-aws-cloud-controller-manager", f"{CP}-upgrade")
+    for earlier, later in itertools.pairwise(order):  # one chain: each waits for the one before
+        assert waits_for(update.stack, later, earlier), (later, earlier)
+    assert update.hooks == []
 
 
 # --- backups kept or not ------------------------------------------------------------------------------

@@ -1,7 +1,23 @@
 """Upgrades by one Kubernetes minor, in place: the control plane first (an etcd snapshot, then
-`kubeadm upgrade apply`), then the workers one at a time (drain, `kubeadm upgrade node`, uncordon,
+`kubeadm upgrade apply`), then the other nodes one at a time (drain, `kubeadm upgrade node`, uncordon,
 Ready). Every step is keyed by the target minor, so a new `kubernetesVersion` runs them again; at the
-target minor they change nothing, so a node created at the new minor passes straight through."""
+target minor they change nothing, so a node created at the new minor passes straight through.
+
+Where they sit in the chain. The first control plane's upgrade comes before anything joins (a node
+created at a new minor joins a control plane already there), and the readiness gate waits for it. The
+walk over the other nodes comes after the gate and the smoke test, off the path to Ready:
+
+- At creation, and when a node is replaced, every node reaches Ready through its own join, so the gate
+  and the kubeconfig come as soon with 20 workers as with 2; the walk then passes each node in a few
+  seconds, as it finds nothing to do.
+- On a version change the gate and the smoke test do not run again (their triggers are the nodes and
+  the cluster, not the minor), and the walk keeps the upgrade's order: snapshot and control plane,
+  then one node at a time, each drain honouring PodDisruptionBudgets, each node Ready before the next.
+- The walk never runs beside the smoke test, whose pods a drain would evict.
+
+One rolling step on the first control plane would take the walk to a single step, but it would reach
+every node over SSH from there and re-run the whole walk for any new node; per-node steps keep each
+node's upgrade its own retryable task, run on the node it changes."""
 
 from __future__ import annotations
 
