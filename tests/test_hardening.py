@@ -4,6 +4,8 @@ no kubeadm init token left behind; each kubeadm and API server document checked 
 its API (tests/kubeadm_fields.py)."""
 
 import base64
+import shutil
+import subprocess
 
 import pytest
 import yaml
@@ -173,11 +175,24 @@ def test_every_node_proves_its_serving_certificate_before_the_readiness_gate():
     assert depends_on(run, run.named("kubeadm-lab-worker-1-serving-certificate"), "kubeadm-lab-worker-1-registered")
 
 
-def test_the_approver_is_installed_as_a_timer_running_the_rendered_approver():
+def test_the_approver_is_installed_as_a_service_that_watches_with_the_rendered_approver(tmp_path):
     script = script_of(cluster().named(f"{CP}-kubelet-serving-approver").inputs["create"])
     approver = variable(script, "APPROVER_SCRIPT")
     assert "kubernetes.io/kubelet-serving" in approver and "certificate approve" in approver
     assert variable(script, "UNIT") == "kubeadm-aws-kubelet-serving"
+    if not shutil.which("systemd-analyze"):
+        pytest.fail("systemd-analyze is not installed; .ci/run installs it (Debian package systemd)")
+    installed = tmp_path / "approve-kubelet-serving.sh"
+    installed.write_text("#!/bin/sh\n")
+    installed.chmod(0o755)
+    body, _ = script.rstrip("\n").rsplit("\n", 1)
+    subprocess.run(["bash", "-c", f'{body}\nwrite_unit "{tmp_path}" "{installed}"'], check=True)
+    units = sorted(tmp_path.glob("kubeadm-aws-kubelet-serving.*"))
+    assert [u.suffix for u in units] == [".service"]  # no timer: nothing waits for one
+    result = subprocess.run(["systemd-analyze", "verify", str(units[0])], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    service = units[0].read_text()
+    assert f"ExecStart={installed} --watch\n" in service and "Restart=always" in service
 
 
 def test_the_join_configuration_has_only_v1beta4_fields():

@@ -43,11 +43,11 @@ def node(name: str, addresses: list[str]) -> dict:
     return {"metadata": {"name": name}, "status": {"addresses": [{"type": "X", "address": a} for a in addresses]}}
 
 
-def approve(tmp_path: Path, requests: list[dict]) -> tuple[subprocess.CompletedProcess, FakeCluster]:
+def approve(tmp_path: Path, requests: list[dict], *args: str) -> tuple[subprocess.CompletedProcess, FakeCluster]:
     cluster = FakeCluster(tmp_path, {"csr": requests, "nodes": [node(NODE, ADDRESSES)]})
     script = (Path(__file__).parent.parent / "scripts" / APPROVER).read_text()
     (tmp_path / "approver.sh").write_text(script)
-    result = cluster.run(f'bash "{tmp_path}/approver.sh"', ADMIN_KUBECONFIG="/dev/null")
+    result = cluster.run(f'bash "{tmp_path}/approver.sh" {" ".join(args)}', ADMIN_KUBECONFIG="/dev/null")
     return result, cluster
 
 
@@ -60,6 +60,18 @@ def test_a_nodes_request_for_its_own_addresses_is_approved(tmp_path):
     result, cluster = approve(tmp_path, [csr("csr-a", f"system:node:{NODE}", request)])
     assert result.returncode == 0, result.stderr
     assert "kubectl certificate approve csr-a" in cluster.calls()
+
+
+def test_watching_approves_what_a_burst_of_changes_brings_in_one_pass(tmp_path):
+    # The stand-in's watch lists the two requests and ends, as the API server ends a watch.
+    requests = [csr(f"csr-{n}", f"system:node:{NODE}", certificate_request(tmp_path, GOOD_SUBJECT, GOOD_NAMES))
+                for n in (1, 2)]  # fmt: skip
+    result, cluster = approve(tmp_path, requests, "--watch")
+    assert result.returncode == 0, result.stderr
+    calls = cluster.calls()
+    assert "kubectl get csr --watch -o name" in calls
+    assert [c for c in calls if "approve" in c] == [f"kubectl certificate approve csr-{n}" for n in (1, 2)]
+    assert len([c for c in calls if c.startswith("kubectl get csr -o jsonpath")]) == 1
 
 
 @pytest.mark.parametrize(

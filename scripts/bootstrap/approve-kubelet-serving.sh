@@ -2,8 +2,10 @@
 # Approves the kubelets' requests for serving certificates (signer kubernetes.io/kubelet-serving), which
 # Kubernetes leaves to the cluster's owner, and nothing it cannot vouch for: the request must come from
 # the node it names (user system:node:<name>, subject O=system:nodes, CN=system:node:<name>), the node
-# must be registered, and every name and address it asks for must be one of that node's addresses. A
-# systemd timer on the control plane runs it every minute, so renewals are approved too.
+# must be registered, and every name and address it asks for must be one of that node's addresses.
+# With --watch (how the control plane's systemd service runs it) it approves again each time the
+# requests change, within seconds of a node asking, renewals included, until the API server ends the
+# watch (systemd then starts it again).
 set -euo pipefail
 
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
@@ -55,11 +57,8 @@ refusal() {
   done < <(request_names "$request")
 }
 
-main() {
+approve_pending() {
   local name user reason
-  # Not local: the EXIT trap runs after main has returned.
-  file=$(mktemp)
-  trap 'rm -f "$file"' EXIT
   while read -r name user; do
     kubectl get csr "$name" -o jsonpath='{.spec.request}' | base64 -d >"$file"
     reason=$(refusal "$file" "$user")
@@ -70,6 +69,26 @@ main() {
       echo "left $name pending: $reason" >&2
     fi
   done < <(pending_requests)
+}
+
+# The watch lists the requests there are, then prints a line for each change; a burst of lines (several
+# nodes asking at once, or the first listing) is one pass.
+approve_on_every_change() {
+  while read -r _; do
+    while read -r -t 1 _; do :; done
+    approve_pending
+  done < <(kubectl get csr --watch -o name)
+}
+
+main() {
+  # Not local: the EXIT trap runs after main has returned.
+  file=$(mktemp)
+  trap 'rm -f "$file"' EXIT
+  if [[ "${1:-}" == --watch ]]; then
+    approve_on_every_change
+  else
+    approve_pending
+  fi
 }
 
 main "$@"

@@ -1,25 +1,57 @@
 #!/usr/bin/env bash
 # Sets up, on the control plane, the approver of kubelet serving certificates (approve-kubelet-serving.sh)
-# and a systemd timer that runs it every minute; runs it once. Running it again rewrites both in place.
+# as a systemd service that watches the requests and approves within seconds of a node asking; a timer
+# an earlier version of this program left goes. Running it again rewrites both in place and restarts it.
 set -euo pipefail
 
 : "${APPROVER_SCRIPT:?approve-kubelet-serving.sh, rendered}"
-: "${UNIT:?name of the systemd service and timer}"
+: "${UNIT:?name of the systemd service}"
 : "${TOOLS_DIR:?where the approver is installed}"
+
+readonly UNIT_DIR=/etc/systemd/system
 
 source "$(dirname "${BASH_SOURCE[0]}")/../lib/systemd-timer.sh"
 
-write_units() {
+write_unit() {
   local unit_dir="$1" script="$2"
-  write_timer_units "$unit_dir" "$UNIT" "Approve the kubelets' serving certificates" "$script" 1min 1min 5s
+  cat >"$unit_dir/$UNIT.service" <<UNIT
+[Unit]
+Description=Approve the kubelets' serving certificates as they are asked for
+After=network-online.target kubelet.service
+Wants=network-online.target
+
+[Service]
+Type=simple
+Environment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/snap/bin
+ExecStart=$script --watch
+Restart=always
+RestartSec=5s
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+}
+
+remove_old_timer() {
+  [[ -f "$UNIT_DIR/$UNIT.timer" ]] || return 0
+  systemctl disable --now "$UNIT.timer" >/dev/null 2>&1 || true
+  rm -f "$UNIT_DIR/$UNIT.timer"
+  echo "removed the approver's timer of an earlier version ($UNIT.timer)" >&2
 }
 
 main() {
   local script="$TOOLS_DIR/approve-kubelet-serving.sh"
   install_job_script "$script" "$APPROVER_SCRIPT"
-  write_units /etc/systemd/system "$script"
-  start_timer_and_run_once "$UNIT"
-  echo "kubelet serving certificates are approved every minute ($UNIT.timer)"
+  write_unit "$UNIT_DIR" "$script"
+  remove_old_timer
+  systemctl daemon-reload
+  systemctl enable "$UNIT.service" >/dev/null
+  if ! systemctl restart "$UNIT.service"; then
+    echo "the approver ($UNIT.service) did not start; its log:" >&2
+    journalctl -u "$UNIT.service" -n 30 --no-pager >&2 || true
+    return 1
+  fi
+  echo "kubelet serving certificates are approved as they are asked for ($UNIT.service)"
 }
 
 main "$@"

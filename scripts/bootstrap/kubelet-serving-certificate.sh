@@ -2,7 +2,7 @@
 # Makes this node's kubelet serve with a certificate of the cluster CA, so that the API server (started
 # with --kubelet-certificate-authority) can verify it: a kubelet configured before serverTLSBootstrap
 # existed here takes the cluster's kubelet configuration and restarts; then this waits until its
-# certificate is signed by the CA (the control plane's approver signs it within a minute).
+# certificate is signed by the CA (the control plane's approver approves the request within seconds).
 set -euo pipefail
 
 : "${NODE_NAME:?Kubernetes name of this node}"

@@ -6,7 +6,7 @@ prints "Kubernetes VERSION" (what apt installed: tests/stand_ins/apt.py); `cloud
 cloud-init to finish and prints "status: done" (cloud-init's cmd/status.py: exit 0 when done, 1 on an
 error, 2 on a recoverable one). A kubelet whose configuration asks for a serving certificate
 (serverTLSBootstrap) gets one of the cluster CA once the control plane approves kubelet serving requests
-(its approver's timer was enabled): the controller manager signs it with the CA's key
+(its approver's service was enabled): the controller manager signs it with the CA's key
 (kube-controller-manager's csrsigning controller), as /var/lib/kubelet/pki/kubelet-server-current.pem.
 `pgrep -o -x kube-apiserver` prints the process id of the node's API server (tests/stand_ins/world.py),
 `crictl ps -q --name ^kube-apiserver$` its container, and `crictl stop` of that container makes the
