@@ -9,10 +9,13 @@ CLOUD_INIT_PACKAGE := $(CLOUD_INIT_DIR)/.packages
 ETCD_DIR := $(CURDIR)/.cache/etcd
 ETCD_PACKAGES := $(ETCD_DIR)/.packages
 VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
+# The engine's events of the last `pulumi up` (make timings reads them).
+EVENT_LOG := .cache/events/$(STACK).jsonl
+PULUMI_UP := mkdir -p .cache/events && pulumi up --refresh --stack $(STACK) --event-log $(EVENT_LOG)
 PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) ETCD_DIR=$(ETCD_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help tools aws stack up preview destroy pause resume outputs kubeconfig ssh rerun replace-node allow-my-address settings \
+.PHONY: help tools aws stack up preview destroy pause resume outputs kubeconfig ssh rerun replace-node allow-my-address timings settings \
 	test test-fast vm-rootfs preview-policy
 
 help: ## list the targets
@@ -23,7 +26,7 @@ help: ## list the targets
 # --refresh: AWS's view first, so that a worker that is gone (a Spot interruption, terminated by hand)
 # is replaced and joins again.
 up: tools $(VENV)/.program aws stack ## check prerequisites, then create or update the cluster (pulumi up)
-	pulumi up --refresh --stack $(STACK)
+	$(PULUMI_UP)
 
 preview: tools $(VENV)/.program aws stack ## show what `make up` would change
 	pulumi preview --stack $(STACK)
@@ -34,11 +37,11 @@ destroy: tools $(VENV)/.program aws ## remove everything the stack created (pulu
 
 pause: tools $(VENV)/.program aws stack ## stop every instance; disks, addresses and the cluster stay (paused: true)
 	pulumi config set paused true --stack $(STACK)
-	pulumi up --refresh --stack $(STACK)
+	$(PULUMI_UP)
 
 resume: tools $(VENV)/.program aws stack ## start the instances again and wait until every node is Ready
 	pulumi config set paused false --stack $(STACK)
-	pulumi up --refresh --stack $(STACK)
+	$(PULUMI_UP)
 
 outputs: tools ## the stack's outputs (secrets shown as [secret])
 	pulumi stack output --stack $(STACK)
@@ -57,6 +60,9 @@ replace-node: tools ## a new instance for one node, with the current image: make
 
 allow-my-address: tools ## point allowedCidrs[0] at this machine's current address (then make up)
 	bash scripts/local/allowed-cidrs.sh $(STACK) --replace
+
+timings: tools ## each step's start and duration in the last make up, and the critical path to Ready
+	@$(PYTHON) scripts/local/timings.py $(STACK) $(EVENT_LOG)
 
 tools: ## check Python 3.10+ with venv and the Pulumi CLI
 	@bash scripts/local/check-tools.sh
