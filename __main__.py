@@ -154,12 +154,19 @@ cost = CostEstimate(
 )
 
 
+# Where `make ssh` (scripts/local/ssh-node.sh) keeps the stack's key and the host keys it pins, so that
+# the sshCommands output works as pasted from the project's folder once `make ssh` has run.
+LOCAL_SSH_DIR = ".cache/ssh"
+
+
 def ssh_command(address: pulumi.Input[str], through: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
     """The command that opens a shell on a node; a worker is reached through the control plane."""
+    stack = pulumi.get_stack()
+    options = f"-i {LOCAL_SSH_DIR}/{stack}.pem -o UserKnownHostsFile={LOCAL_SSH_DIR}/known_hosts-{stack}"
     if through is None:
-        return pulumi.Output.concat("ssh -i kubeadm-aws.pem ", LOGIN_USER, "@", address)
-    jump = pulumi.Output.concat("'ssh -i kubeadm-aws.pem -W %h:%p ", LOGIN_USER, "@", through, "'")
-    return pulumi.Output.concat("ssh -i kubeadm-aws.pem -o ProxyCommand=", jump, " ", LOGIN_USER, "@", address)
+        return pulumi.Output.concat(f"ssh {options} ", LOGIN_USER, "@", address)
+    jump = pulumi.Output.concat(f"'ssh {options} -W %h:%p ", LOGIN_USER, "@", through, "'")
+    return pulumi.Output.concat(f"ssh {options} -o ProxyCommand=", jump, " ", LOGIN_USER, "@", address)
 
 
 pulumi.export("kubeconfig", bootstrap.kubeconfig)

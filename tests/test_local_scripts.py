@@ -186,9 +186,22 @@ def test_unreachable_sts_is_reported_as_a_network_problem(tmp_path):
     assert result.returncode == 1 and "Could not reach AWS STS" in result.stderr
 
 
-def test_no_region_anywhere_names_the_command(tmp_path):
+def test_no_region_anywhere_names_the_command_for_that_stack(tmp_path):
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  kubeadm-aws:workerCount: 2\n")
     result = check_aws(tmp_path, None, **KEYS)
-    assert result.returncode == 1 and "pulumi config set aws:region" in result.stderr
+    assert result.returncode == 1
+    assert "Set the stack's (any region): pulumi config set aws:region ap-south-1 --stack dev; then make up" in (
+        result.stderr
+    )
+
+
+def test_no_region_for_a_stack_not_created_yet_says_to_create_it_first(tmp_path):
+    result = check_aws(tmp_path, None, **KEYS)
+    assert result.returncode == 1
+    assert (
+        "pulumi stack init dev --secrets-provider passphrase && pulumi config set aws:region ap-south-1 --stack dev"
+        "; then make up STACK=dev" in result.stderr
+    )
 
 
 def test_an_unknown_profile_is_named(tmp_path):
@@ -269,20 +282,69 @@ def test_kubeconfig_is_written_for_the_user_alone(tmp_path):
     assert calls(tmp_path) == ["pulumi stack output kubeconfig --show-secrets --stack dev"]
 
 
-def test_no_kubeconfig_yet_says_to_run_make_up_and_leaves_no_file(tmp_path):
-    fake_command(tmp_path / "bin", "pulumi", "exit 255")
-    result = run("kubeconfig.sh", "dev", cwd=tmp_path, bin_dir=tmp_path / "bin")
-    assert result.returncode == 1 and "run make up" in result.stderr
+# What the Pulumi CLI prints when it cannot answer (pkg/cmd/pulumi/stack/stack_output.go; the passphrase
+# secrets manager, pkg/secrets/passphrase/manager.go, without a terminal to ask on).
+NO_OUTPUT = "error: current stack does not have output property '{}'"
+NO_PASSPHRASE = (
+    "error: getting secrets manager: passphrase must be set with PULUMI_CONFIG_PASSPHRASE or "
+    "PULUMI_CONFIG_PASSPHRASE_FILE environment variables"
+)
+NO_STACK = "error: no stack named 'dev' found"
+
+
+def failing_pulumi(bin_dir: Path, message: str) -> Path:
+    fake_command(bin_dir, "pulumi", f"echo {shlex.quote(message)} >&2; exit 255")
+    return bin_dir
+
+
+@pytest.mark.parametrize(
+    "message, told",
+    [
+        (NO_OUTPUT.format("kubeconfig"), "stack dev has no kubeconfig output yet: run make up STACK=dev"),
+        (NO_PASSPHRASE, "cannot decrypt stack dev: set PULUMI_CONFIG_PASSPHRASE"),
+        (NO_STACK, "there is no stack dev here: make up STACK=dev creates it"),
+        ("error: could not read the state: EOF", "error: could not read the state: EOF"),
+    ],
+    ids=["no-output", "no-passphrase", "no-stack", "other"],
+)
+def test_no_kubeconfig_says_why_and_leaves_no_file(tmp_path, message, told):
+    result = run("kubeconfig.sh", "dev", cwd=tmp_path, bin_dir=failing_pulumi(tmp_path / "bin", message))
+    assert result.returncode == 1 and told in result.stderr
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("kubeconfig")] == []
 
 
+@pytest.mark.parametrize(
+    "script, args, message, told",
+    [
+        ("ssh-node.sh", ["kubeadm-lab-worker-1"], NO_OUTPUT.format("sshCommands"), "has no sshCommands output yet"),
+        ("ssh-node.sh", [], NO_PASSPHRASE, "set PULUMI_CONFIG_PASSPHRASE"),
+        ("replace.sh", ["step", "x"], NO_STACK, "there is no stack dev here"),
+        ("replace.sh", ["node", "x"], NO_PASSPHRASE, "set PULUMI_CONFIG_PASSPHRASE"),
+        ("before-destroy.sh", [], NO_STACK, "there is no stack dev here"),
+    ],
+)
+def test_a_stack_pulumi_cannot_read_is_explained_without_a_traceback(tmp_path, script, args, message, told):
+    result = run(script, "dev", *args, cwd=tmp_path, bin_dir=failing_pulumi(tmp_path / "bin", message))
+    assert result.returncode != 0 and told in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / ".cache").exists()
+
+
+@pytest.mark.parametrize("kind", ["step", "node"])
+def test_replace_on_a_stack_with_nothing_built_says_to_run_make_up(tmp_path, kind):
+    fake_command(tmp_path / "bin", "pulumi", """echo '{"deployment": {"resources": null}}'""")
+    result = run("replace.sh", "dev", kind, "x", cwd=tmp_path, bin_dir=tmp_path / "bin")
+    assert result.returncode == 1 and f"stack dev has no {kind}s yet: run make up STACK=dev" in result.stderr
+
+
+SSH_OPTIONS = "-i .cache/ssh/dev.pem -o UserKnownHostsFile=.cache/ssh/known_hosts-dev"
 SSH_COMMANDS = {
-    "kubeadm-lab-control-plane": "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10",
-    "kubeadm-lab-worker-1": "ssh -i kubeadm-aws.pem -o ProxyCommand='ssh -i kubeadm-aws.pem -W %h:%p "
+    "kubeadm-lab-control-plane": f"ssh {SSH_OPTIONS} ubuntu@198.51.100.10",
+    "kubeadm-lab-worker-1": f"ssh {SSH_OPTIONS} -o ProxyCommand='ssh {SSH_OPTIONS} -W %h:%p "
     "ubuntu@198.51.100.10' ubuntu@10.0.0.21",
 }
 
 
+CP_NAME = "kubeadm-lab-control-plane"
 CONTROL_PLANE_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAcontrolplanekeyAAAAAAAAAAAAAAAAAAAAAAA"
 WORKER_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAworkerkeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 HOST_KEYS = {"kubeadm-lab-control-plane": CONTROL_PLANE_KEY, "kubeadm-lab-worker-1": WORKER_KEY}
@@ -317,6 +379,19 @@ def test_ssh_uses_the_stacks_key_with_mode_600_and_accepts_the_host_key_once(tmp
         f"ProxyCommand=ssh {options} -o UserKnownHostsFile=.cache/ssh/known_hosts-dev -W %h:%p ubuntu@198.51.100.10"
         in line
     )
+
+
+def test_the_stacks_ssh_commands_use_the_files_make_ssh_writes(tmp_path):
+    from tests.graph import cluster
+
+    commands = cluster().outputs["sshCommands"]
+    assert set(commands) >= set(SSH_COMMANDS) and commands["kubeadm-lab-control-plane"] == SSH_COMMANDS[CP_NAME]
+    result = run("ssh-node.sh", "dev", CP_NAME, cwd=tmp_path, bin_dir=ssh_setup(tmp_path))
+    assert result.returncode == 0, result.stderr
+    for command in commands.values():
+        words = shlex.split(command)
+        key, known_hosts = words[words.index("-i") + 1], words[words.index("-o") + 1].split("=", 1)[1]
+        assert (tmp_path / key).is_file() and (tmp_path / known_hosts).is_file(), command
 
 
 def test_ssh_trusts_the_host_keys_the_stack_gave_the_nodes(tmp_path):

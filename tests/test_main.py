@@ -19,17 +19,13 @@ def test_outputs(default_run):
     assert outputs["controlPlanePublicDns"].startswith("ec2-198-51-100-10.")
     assert outputs["controlPlanePrivateIp"].startswith("10.0.0.")
     assert len(outputs["workerPublicIps"]) == len(outputs["workerPrivateIps"]) == 2
-    assert outputs["sshCommands"]["kubeadm-lab-control-plane"] == "ssh -i kubeadm-aws.pem ubuntu@198.51.100.10"
+    # The key and the pinned host keys `make ssh` writes (tests/test_local_scripts.py runs it).
+    options = "-i .cache/ssh/dev.pem -o UserKnownHostsFile=.cache/ssh/known_hosts-dev"
+    assert outputs["sshCommands"]["kubeadm-lab-control-plane"] == f"ssh {options} ubuntu@198.51.100.10"
     # A worker through the control plane, at the private address it keeps when stopped and started.
     worker = shlex.split(outputs["sshCommands"]["kubeadm-lab-worker-2"])
     assert worker[-1] == f"ubuntu@{outputs['workerPrivateIps'][1]}"
-    assert worker[:5] == [
-        "ssh",
-        "-i",
-        "kubeadm-aws.pem",
-        "-o",
-        "ProxyCommand=ssh -i kubeadm-aws.pem -W %h:%p ubuntu@198.51.100.10",
-    ]
+    assert worker[:-1] == ["ssh", *options.split(), "-o", f"ProxyCommand=ssh {options} -W %h:%p ubuntu@198.51.100.10"]
     assert outputs["securityGroupId"] == "security-nodes-id"
     assert outputs["vpcId"] == "network-vpc-id" and outputs["subnetId"] == "network-public-id"
 

@@ -11,6 +11,8 @@ set -euo pipefail
 
 readonly BACKUPS_COMPONENT=kubeadm-aws:index:EtcdBackups
 
+source "$(dirname "${BASH_SOURCE[0]}")/pulumi-stack.sh"
+
 # A setting's value in the stack, or its default.
 setting() {
   local stack="$1" key="$2" default="$3"
@@ -23,9 +25,9 @@ setting() {
 # cleanup step that does not depend on every instance.
 out_of_date() {
   local stack="$1" keep="$2"
-  pulumi stack export --stack "$stack" | KEEP="$keep" COMPONENT="$BACKUPS_COMPONENT" python3 -c '
-import json, os, sys
-resources = json.load(sys.stdin)["deployment"].get("resources") or []
+  KEEP="$keep" COMPONENT="$BACKUPS_COMPONENT" read_state "$stack" '
+import json, os
+resources = json.load(open(os.environ["STATE"]))["deployment"].get("resources") or []
 keep = os.environ["KEEP"] == "true"
 instances = {r["urn"] for r in resources if r["type"] == "aws:ec2/instance:Instance"}
 for resource in resources:

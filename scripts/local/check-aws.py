@@ -49,7 +49,19 @@ def region_and_source(stack_file: Path, session: boto3.session.Session) -> tuple
     region = os.environ.get("AWS_REGION") or session.region_name
     if region:
         return region, "your AWS environment or profile"
-    raise Stop(f"No AWS region is set. Set the stack's: pulumi config set aws:region ap-south-1. {NOTHING_CREATED}")
+    raise Stop(f"No AWS region is set. {region_advice(stack_file)} {NOTHING_CREATED}")
+
+
+def region_advice(stack_file: Path) -> str:
+    """The commands that give the stack of STACK_FILE a region, whether or not the stack exists yet."""
+    stack = stack_file.name.removeprefix("Pulumi.").removesuffix(".yaml")
+    set_region = f"pulumi config set aws:region ap-south-1 --stack {stack}"
+    if stack_file.exists():
+        return f"Set the stack's (any region): {set_region}; then make up STACK={stack}."
+    return (
+        f"Create the stack and set its region (any region): pulumi stack init {stack} --secrets-provider passphrase"
+        f" && {set_region}; then make up STACK={stack}."
+    )
 
 
 def caller_identity(session: boto3.session.Session, region: str) -> dict:

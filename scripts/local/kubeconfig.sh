@@ -4,13 +4,19 @@
 # Usage: kubeconfig.sh STACK [FILE]   (FILE defaults to ./kubeconfig)
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/pulumi-stack.sh"
+
 main() {
   local stack="${1:?usage: kubeconfig.sh STACK [FILE]}" file="${2:-$PWD/kubeconfig}" tmp
   umask 077
   tmp=$(mktemp "$file.XXXXXX")
-  if ! pulumi stack output kubeconfig --show-secrets --stack "$stack" >"$tmp" || [[ ! -s "$tmp" ]]; then
+  if ! stack_output "$stack" kubeconfig --show-secrets >"$tmp"; then
     rm -f "$tmp"
-    echo "stack $stack has no kubeconfig output yet: run make up (it appears once every node is Ready)" >&2
+    return 1
+  fi
+  if [[ ! -s "$tmp" ]]; then
+    rm -f "$tmp"
+    echo "stack $stack has no kubeconfig yet: run make up STACK=$stack (it appears once every node is Ready)" >&2
     return 1
   fi
   chmod 600 "$tmp"

@@ -7,12 +7,14 @@
 # Usage: replace.sh STACK step|node NAME   (NAME as pulumi up shows it, e.g. kubeadm-lab-worker-1)
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/pulumi-stack.sh"
+
 # The URNs of the stack's resources of one type, one per line.
 urns_of_type() {
   local stack="$1" type="$2"
-  pulumi stack export --stack "$stack" | TYPE="$type" python3 -c '
-import json, os, sys
-for resource in json.load(sys.stdin)["deployment"].get("resources") or []:
+  TYPE="$type" read_state "$stack" '
+import json, os
+for resource in json.load(open(os.environ["STATE"]))["deployment"].get("resources") or []:
     if resource["type"] == os.environ["TYPE"]:
         print(resource["urn"])
 '
@@ -21,8 +23,9 @@ for resource in json.load(sys.stdin)["deployment"].get("resources") or []:
 readonly BACKUP_SERVICE=kubeadm-aws-etcd-backup.service
 
 control_plane_of() {
-  local stack="$1"
-  pulumi stack output nodeNames --json --stack "$stack" | python3 -c 'import json, sys; print(json.load(sys.stdin)[0])'
+  local stack="$1" names
+  names=$(stack_output "$stack" nodeNames --json) || return 1
+  NAMES="$names" python3 -c 'import json, os; print(json.loads(os.environ["NAMES"])[0])'
 }
 
 # 1 for a stack built before the output existed.
@@ -57,6 +60,10 @@ main() {
     return 1
   fi
   urns=$(urns_of_type "$stack" "$type")
+  if [[ -z "$urns" ]]; then
+    echo "stack $stack has no ${kind}s yet: run make up STACK=$stack" >&2
+    return 1
+  fi
   urn=$(grep -E -- "::${name//./\\.}\$" <<<"$urns" || true)
   if [[ -z "$name" || -z "$urn" ]]; then
     echo "name a $kind of stack $stack: $variable=<name>, one of:" >&2

@@ -7,13 +7,14 @@ set -euo pipefail
 
 readonly SSH_DIR="${SSH_DIR:-.cache/ssh}"
 
-# "name user@address jump" for every node, from the stack's sshCommands output; jump is the
+source "$(dirname "${BASH_SOURCE[0]}")/pulumi-stack.sh"
+
+# "name user@address jump" for every node, from the stack's sshCommands output (COMMANDS); jump is the
 # user@address a worker is reached through (the control plane), or - .
 node_logins() {
-  local stack="$1"
-  pulumi stack output sshCommands --json --stack "$stack" | python3 -c '
-import json, shlex, sys
-for name, command in json.load(sys.stdin).items():
+  COMMANDS="$1" python3 -c '
+import json, os, shlex
+for name, command in json.loads(os.environ["COMMANDS"]).items():
     words = shlex.split(command)
     proxy = [w for w in words if w.startswith("ProxyCommand=")]
     print(name, words[-1], proxy[0].split()[-1] if proxy else "-")
@@ -23,8 +24,7 @@ for name, command in json.load(sys.stdin).items():
 # Writes the host keys the stack gave its nodes into the known_hosts file, in place of any other key
 # for those addresses; a node built before nodes got their host keys is accepted the first time.
 pin_host_keys() {
-  local stack="$1" known_hosts="$2" commands keys
-  commands=$(pulumi stack output sshCommands --json --stack "$stack")
+  local stack="$1" known_hosts="$2" commands="$3" keys
   keys=$(pulumi stack output sshHostKeys --json --stack "$stack" 2>/dev/null || echo '{}')
   COMMANDS="$commands" KEYS="$keys" KNOWN_HOSTS="$known_hosts" python3 -c '
 import json, os, shlex
@@ -40,10 +40,12 @@ with open(path, "w") as known_hosts:
 }
 
 main() {
-  local stack="${1:?usage: ssh-node.sh STACK NODE}" node="${2:-}" nodes login jump key options
+  local stack="${1:?usage: ssh-node.sh STACK NODE}" node="${2:-}" commands nodes login jump key options
   shift 2 || shift $#
-  if ! nodes=$(node_logins "$stack") || [[ -z "$nodes" ]]; then
-    echo "stack $stack has no nodes in its outputs yet: run make up" >&2
+  commands=$(stack_output "$stack" sshCommands --json) || return 1
+  nodes=$(node_logins "$commands")
+  if [[ -z "$nodes" ]]; then
+    echo "stack $stack has no nodes in its outputs yet: run make up STACK=$stack" >&2
     return 1
   fi
   login=$(awk -v node="$node" '$1 == node {print $2}' <<<"$nodes")
@@ -54,9 +56,9 @@ main() {
   fi
   install -d -m 0700 "$SSH_DIR"
   key="$SSH_DIR/$stack.pem"
-  (umask 077 && pulumi stack output sshPrivateKey --show-secrets --stack "$stack" >"$key")
+  (umask 077 && stack_output "$stack" sshPrivateKey --show-secrets >"$key")
   chmod 600 "$key"
-  pin_host_keys "$stack" "$SSH_DIR/known_hosts-$stack"
+  pin_host_keys "$stack" "$SSH_DIR/known_hosts-$stack" "$commands"
   options=(-i "$key" -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new
     -o UserKnownHostsFile="$SSH_DIR/known_hosts-$stack")
   if [[ "$jump" != - ]]; then
