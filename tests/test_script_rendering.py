@@ -15,8 +15,14 @@ NODE_SCRIPTS = sorted(
     for folder in ("node-prep", "bootstrap")
     for p in (SCRIPTS_DIR / folder).glob("*.sh")
 )
-LOCAL_SCRIPTS = sorted(str(p.relative_to(SCRIPTS_DIR)) for p in (SCRIPTS_DIR / "local").glob("*.sh"))
-LIBRARIES = sorted(str(p.relative_to(SCRIPTS_DIR)) for p in (SCRIPTS_DIR / "lib").glob("*.sh"))
+# A library of functions says so on its first line; the local scripts source theirs from beside them.
+LOCAL = sorted((SCRIPTS_DIR / "local").glob("*.sh"))
+LOCAL_SCRIPTS = [str(p.relative_to(SCRIPTS_DIR)) for p in LOCAL if not p.read_text().startswith("# shellcheck shell=")]
+LIBRARIES = sorted(
+    str(p.relative_to(SCRIPTS_DIR))
+    for p in [*(SCRIPTS_DIR / "lib").glob("*.sh"), *LOCAL]
+    if p.parent.name == "lib" or p.read_text().startswith("# shellcheck shell=")
+)
 
 
 @pytest.mark.parametrize("name", NODE_SCRIPTS + LOCAL_SCRIPTS + LIBRARIES)
