@@ -31,7 +31,7 @@ class NginxWorkload(pulumi.ComponentResource):
     """A small web workload to prove the cluster serves traffic.
 
     Attributes:
-        service_name: the Service's name in the namespace `default`.
+        service_name: the Service's name, in the provider's namespace.
         node_port: the port every node answers on.
         load_balancer_hostname: the AWS load balancer's DNS name, or None without AWS integration.
     """

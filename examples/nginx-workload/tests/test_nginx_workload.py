@@ -1,17 +1,14 @@
 """The consumer stack under the mock engine: the cluster stack is a mocked StackReference."""
 
+import ast
+import re
 import subprocess
-from pathlib import Path
 
 import pulumi
 import pytest
+import yaml
+from mock_engine import EXAMPLE_DIR, PROJECT, run_program, secret, stack_config
 
-from tests.envelope import secret
-from tests.harness import run_program, stack_config
-
-EXAMPLE_DIR = Path(__file__).resolve().parent.parent
-
-PROJECT = "nginx-workload"
 LOAD_BALANCER = "a1b2c3-123456789.ap-south-1.elb.amazonaws.com"
 KUBECONFIG = (
     "apiVersion: v1\nkind: Config\nclusters:\n- name: lab\n  cluster:\n    server: https://198.51.100.10:6443\n"
@@ -53,13 +50,7 @@ class ClusterStackMocks(pulumi.runtime.Mocks):
 
 
 def run(mocks=None, expect_error=False, **settings):
-    return run_program(
-        stack_config(PROJECT, **settings),
-        expect_error=expect_error,
-        program=EXAMPLE_DIR / "__main__.py",
-        project=PROJECT,
-        mocks=mocks or ClusterStackMocks(),
-    )
+    return run_program(stack_config(**settings), mocks or ClusterStackMocks(), expect_error=expect_error)
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +168,77 @@ def test_bad_settings_fail_before_any_resource(settings, key):
     run_ = run(expect_error=True, **settings)
     assert f"nginx-workload:{key}" in str(run_.error)
     assert run_.resources == []
+
+
+# The README: every setting the program reads (with its default), every output it exports, and every
+# output of the cluster stack it reads.
+
+README = (EXAMPLE_DIR / "README.md").read_text()
+
+
+def _section(title: str) -> str:
+    start = README.index(f"\n## {title}\n")
+    end = README.find("\n## ", start + 1)
+    return README[start : end if end != -1 else None]
+
+
+def _table_rows(title: str) -> dict[str, str]:
+    """A README table's first column (one `name`, or several) to its second."""
+    rows = {}
+    for line in _section(title).splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].startswith("`"):
+            for name in re.findall(r"`([^`]+)`", cells[0]):
+                rows[name] = cells[1]
+    return rows
+
+
+def _string_arguments(calls: set[str], *files: str) -> set[str]:
+    """The string literals passed first to calls of these names (functions or methods) in these files."""
+    found = set()
+    for file in files:
+        for node in ast.walk(ast.parse((EXAMPLE_DIR / file).read_text())):
+            if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+                name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+                if name in calls and isinstance(node.args[0].value, str):
+                    found.add(node.args[0].value)
+    return found
+
+
+def _written(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_the_readme_names_every_setting_the_program_reads_with_its_default(deployed, without_aws):
+    import settings
+
+    prefix = f"{PROJECT}:"
+    read = {
+        key[len(prefix) :] for run_ in (deployed[0], without_aws) for key in run_.config_read if key.startswith(prefix)
+    }
+    declared = yaml.safe_load((EXAMPLE_DIR / "Pulumi.yaml").read_text())["config"]
+    assert read == set(settings.DEFAULTS) == set(declared)
+    # What the CLI applies from Pulumi.yaml is what the program falls back to.
+    assert {key: _written(entry["default"]) for key, entry in declared.items()} == {
+        key: _written(value) for key, value in settings.DEFAULTS.items()
+    }
+    documented = _table_rows("Settings")
+    assert {key: documented.get(key) for key in read} == {key: f"`{_written(settings.DEFAULTS[key])}`" for key in read}
+
+
+def test_the_readme_names_every_output_it_exports(deployed, without_aws):
+    exported = set(deployed[0].outputs) | set(without_aws.outputs)
+    assert exported == _string_arguments({"export"}, "__main__.py")
+    assert exported <= set(_table_rows("Its outputs"))
+
+
+def test_the_readme_names_every_cluster_output_it_reads():
+    read = _string_arguments({"require_output", "get_output"}, "__main__.py", "settings.py", "workload.py")
+    assert read == {
+        "workloadKubeconfig",
+        "workloadNamespace",
+        "awsIntegration",
+        "workerPublicIps",
+        "controlPlanePublicIp",
+    }
+    assert read <= set(_table_rows("What it reads from the cluster stack"))
