@@ -1,6 +1,6 @@
 """hourlyCost: the Price List API's on-demand prices through a provider in us-east-1, turned into USD an
 hour for the stack's instances, volumes and public addresses; a failed lookup warns and leaves it null;
-the README's figure is what the program computes from the recorded prices."""
+the figure the README and docs/cost.md give is what the program computes from the recorded prices."""
 
 import json
 import re
@@ -128,19 +128,23 @@ def test_a_product_with_more_than_one_price_is_not_guessed_at():
     assert run.outputs["hourlyCost"] is None
 
 
-def test_the_readme_shows_what_the_program_computes():
+def test_the_readme_and_the_cost_page_show_what_the_program_computes():
+    computed = run_program(stack_config()).outputs["hourlyCost"]
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## What it costs") :]
+    figures = re.findall(r"\*\*\$([0-9.]+) an hour\*\*", readme)
+    assert figures and all(float(figure) == computed for figure in figures)
+    page = (ROOT / "docs" / "cost.md").read_text()
+    section = " ".join(page[page.index("## The default stack") :].split())  # as one line
     (figure,) = re.findall(r"\*\*\$([0-9.]+) an hour\*\*", section)
-    assert float(figure) == run_program(stack_config()).outputs["hourlyCost"]
+    assert float(figure) == computed
     assert f"${PRICES['t3.medium']} an hour for t3.medium" in section
     assert f"${PRICES['gp3 per GB-month']} per GB-month for gp3" in section
 
 
-def test_the_readme_shows_what_two_more_control_planes_add_besides_the_load_balancers():
-    readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("**What it costs more**") :]
-    (figure,) = re.findall(r"\(\$([0-9.]+)\s+an hour more than one control plane", section)
+def test_the_cost_page_shows_what_two_more_control_planes_add_besides_the_load_balancers():
+    page = (ROOT / "docs" / "cost.md").read_text()
+    section = " ".join(page[page.index("## Several control planes") :].split())  # as one line
+    (figure,) = re.findall(r"\(\$([0-9.]+) an hour more than one control plane", section)
     single = run_program(stack_config()).outputs["hourlyCost"]
     three = run_program(stack_config(controlPlaneCount=3)).outputs["hourlyCost"]
     assert float(figure) == round(three - single - 2 * PRICES[NLB_HOUR], 4)

@@ -16,7 +16,8 @@ from tests.graph import CP, cluster, depends_on
 from tests.harness import ROOT, run_program, stack_config
 from tests.test_local_scripts import fake_command
 
-README = (ROOT / "README.md").read_text()
+# The page that holds the table of modeled times (the README links to it).
+PERFORMANCE_PAGE = (ROOT / "docs" / "performance.md").read_text()
 STACKS = {
     "1 control plane, 2 workers": {},
     "1 control plane, 20 workers": {"workerCount": 20},
@@ -37,14 +38,14 @@ def test_ready_comes_as_soon_with_20_workers_as_with_2():
         assert two["kubeadm-lab-smoke-test"] == twenty["kubeadm-lab-smoke-test"]
 
 
-def test_the_readme_gives_the_modeled_figures():
+def test_the_performance_page_gives_the_modeled_figures():
     rows = [
         f"| {name} | {modeled(name)['kubeadm-lab-ready'][1]} s | {modeled(name)['kubeadm-lab-smoke-test'][1]} s |"
         for name in STACKS
     ]
     print("\n".join(rows))
     for row in rows:
-        assert row in README, row
+        assert row in PERFORMANCE_PAGE, row
 
 
 def test_the_modeled_log_is_what_the_engine_writes():

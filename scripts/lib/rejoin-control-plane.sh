@@ -65,12 +65,12 @@ first_control_plane_decision() {
   elif [[ "$told" == *:silent* ]]; then
     echo "the other control planes did not all answer within ${PROBE_SECONDS}s ($told): they may be starting," \
       "stopped or gone, and a new cluster beside them would be a second etcd. Nothing was changed; run" \
-      "pulumi up again once they run (make resume), or see the README's HA section." >&2
+      "pulumi up again once they run (make resume), or see docs/ha.md." >&2
     return 1
   else
     echo "the other control planes are up but serve neither the API nor etcd ($told), and" \
       "s3://$BUCKET/$PREFIX/latest.db shows that this cluster ran: building a new one would lose it." \
-      "Nothing was changed; see the README's HA section on restoring several control planes." >&2
+      "Nothing was changed; see docs/ha.md (When every control plane is lost)." >&2
     return 1
   fi
 }
