@@ -12,7 +12,8 @@ VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
 # The engine's events of the last `pulumi up` (make timings reads them).
 EVENT_LOG := .cache/events/$(STACK).jsonl
 PULUMI_UP := mkdir -p .cache/events && pulumi up --refresh --stack $(STACK) --event-log $(EVENT_LOG)
-PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) ETCD_DIR=$(ETCD_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest
+PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) ETCD_DIR=$(ETCD_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest \
+	-n auto --dist loadgroup
 
 .DEFAULT_GOAL := help
 .PHONY: help tools aws stack up preview destroy pause resume outputs kubeconfig ssh rerun replace-node allow-my-address timings settings \
@@ -89,7 +90,7 @@ settings: $(VENV)/.program ## write Pulumi.yaml's config block and the README's 
 test: $(VENV)/.dev $(CLOUD_INIT_PACKAGE) $(ETCD_PACKAGES) vm-rootfs ## every test, the VM boot included (what CI runs)
 	$(PYTEST)
 
-test-fast: $(VENV)/.dev ## the tests that need no download and no VM (five to ten minutes)
+test-fast: $(VENV)/.dev ## the tests that need no download, no VM and no fresh-node matrix (minutes)
 	$(PYTEST) -m "not slow"
 
 # The policy pack, locally: the exposure check is advisory (STRICT=1 makes it mandatory).

@@ -26,6 +26,10 @@ from tests.mocks import join_token_for
 from tests.remote import script_of
 from tests.test_kubeadm_config import init_documents
 
+# Minutes of work on one shared bring-up: make test-fast leaves it out; with several test processes every
+# cell runs in the same one, which builds the bring-up once.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fresh-node")]
+
 # How long the join steps wait for an API server that does not answer before they give up, and the
 # backoff between join attempts (scripts/lib/join.sh), on the stand-ins' clock.
 API_WAIT_SECONDS = 300
