@@ -86,10 +86,15 @@ def render_user_data(role: str, kubernetes_minor: str, cluster_name: str, host_k
             },
         }
     header = f"#cloud-config\n# {cluster_name} {role}: node preparation for kubeadm (Kubernetes {kubernetes_minor})\n"
-    user_data = header + yaml.dump(document, Dumper=_Dumper, sort_keys=False, width=1000)
+    user_data = header + to_yaml(document)
     if len(user_data.encode()) > EC2_USER_DATA_LIMIT_BYTES:
         raise ValueError(f"{role} user data is {len(user_data.encode())} bytes, over EC2's 16 KiB limit")
     return user_data
+
+
+def to_yaml(document: dict, dumper: type[yaml.SafeDumper] = _Dumper) -> str:
+    """The user data's YAML: scripts as literal blocks, keys in their order, no line folded."""
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, width=1000)
 
 
 def _file(path: str, content: str, permissions: str = "0644") -> dict[str, str]:

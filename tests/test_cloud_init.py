@@ -136,3 +136,30 @@ def test_every_shell_line_in_the_user_data_is_shellcheck_clean(rendered, role):
 def test_unknown_role_is_refused():
     with pytest.raises(ValueError, match="unknown node role"):
         cloud_init.render_user_data("etcd", "1.36", "lab")
+
+
+# An ED25519 key in OpenSSH's format, as pulumi-tls writes it (a made-up one: only its layout matters here).
+HOST_KEY = cloud_init.HostKey(
+    "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ\n"
+    "-----END OPENSSH PRIVATE KEY-----\n",
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMadeUpForTheTest\n",
+)
+
+
+def test_libyaml_writes_the_user_data_pyyamls_own_emitter_writes():
+    class PythonDumper(yaml.SafeDumper):
+        pass
+
+    PythonDumper.add_representer(cloud_init._LiteralStr, cloud_init._literal_representer)
+    assert cloud_init._Dumper.__mro__[1] is yaml.CSafeDumper  # the fast emitter is the one in use
+    for role in cloud_init.ROLES:
+        text = cloud_init.render_user_data(role, "1.36", "lab", host_key=HOST_KEY)
+        document = yaml.safe_load(text)
+        for entry in document["write_files"]:
+            entry["content"] = cloud_init._LiteralStr(entry["content"])
+        private = document["ssh_keys"]["ed25519_private"]
+        document["ssh_keys"]["ed25519_private"] = cloud_init._LiteralStr(private)
+        header = "".join(text.splitlines(keepends=True)[:2])
+        assert header + cloud_init.to_yaml(document) == text
+        assert header + cloud_init.to_yaml(document, PythonDumper) == text, role
+
