@@ -162,4 +162,3 @@ def test_libyaml_writes_the_user_data_pyyamls_own_emitter_writes():
         header = "".join(text.splitlines(keepends=True)[:2])
         assert header + cloud_init.to_yaml(document) == text
         assert header + cloud_init.to_yaml(document, PythonDumper) == text, role
-
