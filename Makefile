@@ -84,8 +84,8 @@ $(VENV)/.program: requirements.txt
 
 # --- developing ----------------------------------------------------------------------------------------
 
-settings: $(VENV)/.program ## write Pulumi.yaml's config block and the README's settings table from components/settings.py
-	$(VENV)/bin/python -m components.settings_docs
+settings: $(VENV)/.program ## write Pulumi.yaml's config block and the README's settings table from components/settings/table.py
+	$(VENV)/bin/python -m components.settings.docs
 
 test: $(VENV)/.dev $(CLOUD_INIT_PACKAGE) $(ETCD_PACKAGES) vm-rootfs ## every test, the VM boot included (what CI runs)
 	$(PYTEST)

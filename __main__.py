@@ -2,20 +2,21 @@
 
 import pulumi
 
-from components import aws_lookups, settings
-from components.api_load_balancer import LOAD_BALANCER_COUNT, ApiLoadBalancerArgs, ApiLoadBalancers
-from components.backups import EtcdBackups, EtcdBackupsArgs
-from components.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
-from components.cost import CostEstimate, CostEstimateArgs
+from components import settings
+from components.aws import lookups as aws_lookups
+from components.aws.backups import EtcdBackups, EtcdBackupsArgs
+from components.aws.cost import CostEstimate, CostEstimateArgs
+from components.aws.iam import NodeRoles, NodeRolesArgs
+from components.aws.keys import SshKeyPair, SshKeyPairArgs
+from components.aws.load_balancers import LOAD_BALANCER_COUNT, ApiLoadBalancerArgs, ApiLoadBalancers
+from components.aws.network import Network, NetworkArgs
+from components.aws.nodes import ClusterNodes, ClusterNodesArgs
+from components.aws.power import ClusterPower, ClusterPowerArgs
+from components.aws.security import ClusterSecurityGroup, SecurityGroupArgs
+from components.cluster.bootstrap import KubeadmBootstrap, KubeadmBootstrapArgs
+from components.cluster.phases.backups import BackupSchedule
+from components.cluster.pki import ClusterPki, ClusterPkiArgs
 from components.facts import LOGIN_USER, UBUNTU_AMI_NAME_PATTERNS
-from components.iam import NodeRoles, NodeRolesArgs
-from components.keys import SshKeyPair, SshKeyPairArgs
-from components.network import Network, NetworkArgs
-from components.nodes import ClusterNodes, ClusterNodesArgs
-from components.phases.backups import BackupSchedule
-from components.pki import ClusterPki, ClusterPkiArgs
-from components.power import ClusterPower, ClusterPowerArgs
-from components.security import ClusterSecurityGroup, SecurityGroupArgs
 
 # Every setting is checked, then what AWS says of it, before any resource is registered.
 cfg = settings.load()
@@ -77,7 +78,7 @@ nodes = ClusterNodes(
         replacing=settings.replacing_nodes(),
     ),
 )
-# With several control planes, the API's endpoint is a pair of load balancers (components/api_load_balancer.py).
+# With several control planes, the API's endpoint is a pair of load balancers (components/aws/load_balancers.py).
 load_balancers = None
 if cfg.control_plane_count > 1:
     load_balancers = ApiLoadBalancers(

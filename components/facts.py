@@ -1,7 +1,7 @@
 """Facts the program, the node scripts and the policy pack share, each stated once here.
 
 Only the standard library may be imported: the policy pack imports this module without the program's
-dependencies. Scripts receive the node paths as rendered variables (components/script_rendering.py).
+dependencies. Scripts receive the node paths as rendered variables (components/cluster/script_rendering.py).
 """
 
 import ipaddress

@@ -3,7 +3,7 @@ release documents support for. Manifests are pinned by tag and by the sha256 of 
 refuses to apply one whose bytes changed.
 
 Changing a value here changes what a later `pulumi up` applies: manifests are re-applied in place,
-node packages apply to nodes created from then on (components/settings.py says so per setting).
+node packages apply to nodes created from then on (components/settings/table.py says so per setting).
 """
 
 from __future__ import annotations

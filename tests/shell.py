@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from components import script_rendering
+from components.cluster import script_rendering
 
 
 def run_function(script_name: str, call: str, **env: str) -> subprocess.CompletedProcess:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from components import versions
-from components.phases import addons
+from components.cluster.phases import addons
 from tests.graph import CP, cluster, depends_on
 from tests.harness import ROOT, run_program, stack_config
 from tests.k8s_schema import assert_valid

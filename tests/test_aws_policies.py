@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 
-from components import aws_policies
+from components.aws import policies as aws_policies
 from tests.harness import ROOT
 
 FIXTURES = ROOT / "tests" / "fixtures" / "addons"

@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from components import cloud_init, versions
+from components import versions
+from components.cluster import cloud_init
 from components.facts import CONTROL_PLANE, NODE_PREP_DIR, WORKER
 from tests.harness import run_program, stack_config
 from tests.validators import cloud_init_schema, shellcheck

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from components import script_rendering
+from components.cluster import script_rendering
 from tests.harness import ROOT, run_program, stack_config
 
 VM_ROOTFS = Path(os.environ.get("VM_ROOTFS", ROOT / ".cache" / "vm" / "rootfs"))

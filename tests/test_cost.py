@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from components import cost
+from components.aws import cost
 from tests.harness import ROOT, run_program, stack_config
 from tests.mocks import PRICES, REGION, ClusterMocks
 

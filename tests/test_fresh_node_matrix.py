@@ -705,22 +705,26 @@ HARDENING_CELLS = [
     (ChainStep(f"{FIRST}-kubeadm-init", FIRST, one_worker), the_first_control_plane_takes_a_new_flag),
     (next(s for s in STEPS if s.name == f"{FIRST}-2-join"), a_joined_control_plane_takes_a_new_flag),
 ]
-CELLS = (
+
+
+def cell_id(step, case) -> str:
+    return (
+        f"{step.name.removeprefix('kubeadm-lab-')}{'-ha' if isinstance(step, FirstControlPlane) else ''}"
+        f"{'-tainted' if getattr(step, 'taints', ()) else ''}/{case.__name__.replace('_', '-')}"
+    )
+
+
+# In the order of their ids: the order the program registers its steps in varies from one process to
+# the next, and test processes (pytest-xdist) must collect the same cells in the same order.
+CELLS = sorted(
     UPGRADE_CELLS
     + HARDENING_CELLS
-    + [(step, case) for step in STEPS for case in CASES_OF[type(step)] if applies(step, case)]
+    + [(step, case) for step in STEPS for case in CASES_OF[type(step)] if applies(step, case)],
+    key=lambda cell: cell_id(*cell),
 )
 
 
-@pytest.mark.parametrize(
-    "step, case",
-    CELLS,
-    ids=[
-        f"{s.name.removeprefix('kubeadm-lab-')}{'-ha' if isinstance(s, FirstControlPlane) else ''}"
-        f"{'-tainted' if getattr(s, 'taints', ()) else ''}/{c.__name__.replace('_', '-')}"
-        for s, c in CELLS
-    ],  # fmt: skip
-)
+@pytest.mark.parametrize("step, case", CELLS, ids=[cell_id(*cell) for cell in CELLS])
 def test_node_step(tmp_path, step, case):
     cluster, node = step.setup(tmp_path)
     case(step, cluster, node)

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 import yaml
 
-from components import hardening
+from components.cluster import hardening
 from tests.graph import CP, cluster, depends_on
 from tests.harness import run_program, stack_config
 from tests.kubeadm_fields import assert_known_fields

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from components import aws_policies
+from components.aws import policies as aws_policies
 from tests.harness import run_program, stack_config
 
 ROLE = "aws:iam/role:Role"

@@ -2,7 +2,8 @@
 
 import yaml
 
-from components import pki, versions
+from components import versions
+from components.cluster import pki
 from tests.graph import CP, cluster
 from tests.harness import run_program, stack_config
 from tests.remote import script_of, variable

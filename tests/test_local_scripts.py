@@ -460,7 +460,7 @@ esac"""
     fake_command(tmp_path / "bin", "pulumi", body)
     result = run("replace.sh", "dev", kind, name, cwd=tmp_path, bin_dir=tmp_path / "bin")
     assert result.returncode == 0, result.stderr
-    # A node's new instance takes the program's values of what a running node keeps (components/nodes.py).
+    # A node's new instance takes the program's values of what a running node keeps (components/aws/nodes.py).
     assert calls(tmp_path)[-2:] == [
         f"pulumi up --stack dev --replace {urn}",
         f"  replacing: {name if kind == 'node' else 'none'}",

@@ -46,12 +46,29 @@ def test_every_resource_belongs_to_a_component(default_run):
     }
 
 
-COMPONENT_MODULES = ["keys", "network", "security", "iam", "backups", "nodes", "power", "pki", "bootstrap", "cost"]
+def defines_a_component(path) -> bool:
+    return "(pulumi.ComponentResource):" in path.read_text()
+
+
+# Every module of the AWS and cluster stages that defines a component.
+COMPONENT_MODULES = sorted(
+    str(path.relative_to(ROOT / "components"))
+    for stage in ("aws", "cluster")
+    for path in (ROOT / "components" / stage).rglob("*.py")
+    if defines_a_component(path)
+)
+
+
+def test_the_components_are_found_where_the_layout_puts_them():
+    assert {"aws/keys.py", "aws/network.py", "aws/nodes.py", "aws/cost.py", "cluster/bootstrap.py"} <= set(
+        COMPONENT_MODULES
+    )
+    assert not [p for p in (ROOT / "components" / "settings").rglob("*.py") if defines_a_component(p)]
 
 
 @pytest.mark.parametrize("module", COMPONENT_MODULES)
 def test_each_component_takes_its_own_args_and_reads_no_settings(module):
-    source = (ROOT / "components" / f"{module}.py").read_text()
+    source = (ROOT / "components" / module).read_text()
     tree = ast.parse(source)
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components import versions
-from components.phases import smoke_test
+from components.cluster.phases import smoke_test
 from tests.harness import ROOT
 from tests.shell import run_function
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from components import script_rendering
+from components.cluster import script_rendering
 from tests.harness import run_program, stack_config
 from tests.mocks import ClusterMocks
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from components.setting_types import Flag, IdList, OneOfNumbers, OptionalId
 from components.settings import SETTINGS
+from components.settings.types import Flag, IdList, OneOfNumbers, OptionalId
 from tests.harness import PROJECT, ROOT, run_program, stack_config
 from tests.iam_actions import DATA_SOURCES, NO_AWS_PERMISSION, PROVIDER, READ_ONLY_EXTRA, RESOURCES
 
@@ -28,7 +28,7 @@ DOCS = ROOT / "docs" / "iam"
 DEPLOYER = DOCS / "deployer-policy.json"
 PREVIEW = DOCS / "preview-policy.json"
 
-# Together these switch on every optional feature (a test below checks it against components/settings.py):
+# Together these switch on every optional feature (a test below checks it against components/settings/table.py):
 # one and several control planes, a created and an existing network (one subnet, several), AWS
 # integration on and off, Spot workers, snapshots kept on destroy, a paused cluster, no workers.
 CONFIGURATIONS: dict[str, dict] = {

@@ -5,7 +5,7 @@ namespace and nothing else (the workloadKubeconfig output, a secret)."""
 import yaml
 
 from components import versions
-from components.phases import access
+from components.cluster.phases import access
 from tests.graph import CP, cluster, depends_on
 from tests.k8s_schema import assert_valid
 from tests.mocks import CLUSTER_ID, WORKLOAD_TOKEN

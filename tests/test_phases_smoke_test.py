@@ -5,7 +5,7 @@ import pytest
 import yaml
 
 from components import versions
-from components.phases import smoke_test
+from components.cluster.phases import smoke_test
 from tests.graph import CP, cluster, depends_on
 from tests.harness import run_program, stack_config
 from tests.k8s_schema import assert_valid

@@ -1,6 +1,6 @@
 """A worker's steps: its token, its join and its registration check."""
 
-from components.phases import workers
+from components.cluster.phases import workers
 from tests.graph import cluster
 from tests.remote import script_of, variable
 

@@ -7,7 +7,7 @@ import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from components import pki
+from components.cluster import pki
 from tests.graph import CP, cluster
 from tests.harness import run_program, stack_config
 from tests.remote import script_of, variable

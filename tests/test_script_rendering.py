@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from components import script_rendering
-from components.script_rendering import SCRIPTS_DIR
+from components.cluster import script_rendering
+from components.cluster.script_rendering import SCRIPTS_DIR
 from tests.shell import run_function
 from tests.validators import shellcheck
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components import cloud_init, versions
+from components import versions
+from components.cluster import cloud_init
 from components.facts import WORKER
 from tests.shell import run_function
 

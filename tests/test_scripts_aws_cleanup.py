@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components.script_rendering import render
+from components.cluster.script_rendering import render
 from tests.kubectl_stand_in import FakeCluster
 
 

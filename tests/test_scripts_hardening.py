@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components import pki, script_rendering
+from components.cluster import pki, script_rendering
 from tests.etcd import Etcd, make_etcd_pki, tool_path
 from tests.kubectl_stand_in import FakeCluster
 from tests.shell import run_function

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components import pki
+from components.cluster import pki
 from tests.shell import run_function, stand_in
 
 SCRIPT = "bootstrap/kubeadm-init.sh"
@@ -375,7 +375,7 @@ def test_a_failed_rejoin_resets_the_node_so_the_next_run_retries(tmp_path):
 
 
 def test_the_placeholder_is_the_one_the_program_renders():
-    from components import kubeadm_config
+    from components.cluster import kubeadm_config
 
     library = (ROOT_DIR / "scripts" / "lib" / "rejoin-control-plane.sh").read_text()
     assert f"readonly REJOIN_TOKEN_PLACEHOLDER={kubeadm_config.REJOIN_TOKEN_PLACEHOLDER}\n" in library

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from components import pki
+from components.cluster import pki
 from tests.shell import run_function, stand_in
 
 SCRIPT = "bootstrap/kubeadm-join.sh"

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from components import script_rendering
+from components.cluster import script_rendering
 from tests.shell import run_function
 
 LOG = "[bootstrap-token] Using token: 7f3k2a.0123456789abcdef\nkubeadm join x:6443 --token 7f3k2a.0123456789abcdef\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from components.phases import smoke_test
-from components.script_rendering import render
+from components.cluster.phases import smoke_test
+from components.cluster.script_rendering import render
 from tests.kubectl_stand_in import FakeCluster
 
 NODES = ["lab-control-plane", "lab-worker-1", "lab-worker-2"]

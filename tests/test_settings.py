@@ -1,13 +1,14 @@
 """Every setting is checked before any resource is registered, with an error naming the key and what
-it allows; the table in components/settings.py is the one description of each setting."""
+it allows; the table in components/settings/table.py is the one description of each setting."""
 
 from pathlib import Path
 
 import pytest
 import yaml
 
-from components import setting_types, settings, versions
+from components import settings, versions
 from components.settings import ConfigError
+from components.settings import types as setting_types
 from tests.harness import ROOT, run_program, stack_config
 
 
