@@ -163,7 +163,9 @@ LOCAL_SSH_DIR = ".cache/ssh"
 def ssh_command(address: pulumi.Input[str], through: pulumi.Input[str] | None = None) -> pulumi.Output[str]:
     """The command that opens a shell on a node; a worker is reached through the control plane."""
     stack = pulumi.get_stack()
-    options = f"-i {LOCAL_SSH_DIR}/{stack}.pem -o UserKnownHostsFile={LOCAL_SSH_DIR}/known_hosts-{stack}"
+    # Only this key: an agent's other keys tried first would use up sshd's MaxAuthTries.
+    known_hosts = f"{LOCAL_SSH_DIR}/known_hosts-{stack}"
+    options = f"-i {LOCAL_SSH_DIR}/{stack}.pem -o IdentitiesOnly=yes -o UserKnownHostsFile={known_hosts}"
     if through is None:
         return pulumi.Output.concat(f"ssh {options} ", LOGIN_USER, "@", address)
     jump = pulumi.Output.concat(f"'ssh {options} -W %h:%p ", LOGIN_USER, "@", through, "'")

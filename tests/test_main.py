@@ -20,7 +20,7 @@ def test_outputs(default_run):
     assert outputs["controlPlanePrivateIp"].startswith("10.0.0.")
     assert len(outputs["workerPublicIps"]) == len(outputs["workerPrivateIps"]) == 2
     # The key and the pinned host keys `make ssh` writes (tests/test_local_scripts.py runs it).
-    options = "-i .cache/ssh/dev.pem -o UserKnownHostsFile=.cache/ssh/known_hosts-dev"
+    options = "-i .cache/ssh/dev.pem -o IdentitiesOnly=yes -o UserKnownHostsFile=.cache/ssh/known_hosts-dev"
     assert outputs["sshCommands"]["kubeadm-lab-control-plane"] == f"ssh {options} ubuntu@198.51.100.10"
     # A worker through the control plane, at the private address it keeps when stopped and started.
     worker = shlex.split(outputs["sshCommands"]["kubeadm-lab-worker-2"])

@@ -4,6 +4,7 @@ by `make timings` (scripts/local/timings.py), tested here on the model's event l
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import re
 import subprocess
@@ -108,3 +109,39 @@ def test_without_a_log_it_says_how_to_get_one(tmp_path):
         text=True,
     )
     assert result.returncode == 1 and "`make up STACK=dev` writes one" in result.stderr
+
+
+def engine_event(at: int, kind: str, op: str, urn: str) -> str:
+    return json.dumps({"timestamp": timing_model.BEGAN + at, kind: {"metadata": {"op": op, "urn": urn}}})
+
+
+def test_a_replaced_step_ends_when_its_replacement_is_made_not_when_its_old_copy_goes():
+    gate = "urn:pulumi:dev::kubeadm-aws::kubeadm-aws:index:KubeadmBootstrap$command:remote:Command::kubeadm-lab-ready"
+    worker = "urn:pulumi:dev::kubeadm-aws::aws:ec2/instance:Instance::kubeadm-lab-worker-1"
+    lines = [
+        engine_event(0, "preludeEvent", "", ""),
+        # Create-before-delete (the engine's order): the new copy, the replace, the old copy at the end.
+        engine_event(110, "resourcePreEvent", "create-replacement", gate),
+        engine_event(170, "resOutputsEvent", "create-replacement", gate),
+        engine_event(170, "resourcePreEvent", "replace", gate),
+        engine_event(170, "resOutputsEvent", "replace", gate),
+        engine_event(900, "resourcePreEvent", "delete-replaced", gate),
+        engine_event(901, "resOutputsEvent", "delete-replaced", gate),
+        # Delete-before-replace: the old copy first; the step spans both.
+        engine_event(20, "resourcePreEvent", "delete-replaced", worker),
+        engine_event(50, "resOutputsEvent", "delete-replaced", worker),
+        engine_event(50, "resourcePreEvent", "create-replacement", worker),
+        engine_event(90, "resOutputsEvent", "create-replacement", worker),
+    ]
+    spans = timings_module().read_spans(lines)
+    assert (spans[gate].start, spans[gate].end) == (110, 170)
+    assert (spans[worker].start, spans[worker].end) == (20, 90)
+
+
+def timings_module():
+    """scripts/local/timings.py as a module."""
+    spec = importlib.util.spec_from_file_location("timings", ROOT / "scripts" / "local" / "timings.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("timings", module)  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, on the control plane, the approver of kubelet serving certificates (approve-kubelet-serving.sh)
-# as a systemd service that watches the requests and approves within seconds of a node asking; a timer
-# an earlier version of this program left goes. Running it again rewrites both in place and restarts it.
+# as a systemd service that watches the requests and approves within seconds of a node asking, after one
+# pass run here; a timer an earlier version of this program left goes. Running it again rewrites both
+# in place and restarts it.
 set -euo pipefail
 
 : "${APPROVER_SCRIPT:?approve-kubelet-serving.sh, rendered}"
@@ -44,6 +45,12 @@ main() {
   install_job_script "$script" "$APPROVER_SCRIPT"
   write_unit "$UNIT_DIR" "$script"
   remove_old_timer
+  # One pass now, so that an approver that cannot work (no kubeconfig, no access) fails this step
+  # instead of restarting every few seconds behind a service that started.
+  if ! "$script" >&2; then
+    echo "the approver's first pass failed (above); the service is not started" >&2
+    return 1
+  fi
   systemctl daemon-reload
   systemctl enable "$UNIT.service" >/dev/null
   if ! systemctl restart "$UNIT.service"; then

@@ -60,6 +60,10 @@ def read_spans(lines) -> dict[str, Span]:
                 continue
             if kind == "resourcePreEvent":
                 spans.setdefault(urn, Span(urn, op, when - began))
+            elif op == "delete-replaced" and urn in spans and spans[urn].end is not None:
+                # A create-before-delete replacement's old copy goes at the end of the run
+                # (step_generator.go, GenerateDeletes): the step was over when its replacement was made.
+                continue
             elif urn in spans:
                 spans[urn].end = when - began
                 spans[urn].failed = kind == "resOpFailedEvent"
