@@ -4,7 +4,6 @@ no kubeadm init token left behind; each kubeadm and API server document checked 
 its API (tests/kubeadm_fields.py)."""
 
 import base64
-import shutil
 import subprocess
 
 import pytest
@@ -175,13 +174,12 @@ def test_every_node_proves_its_serving_certificate_before_the_readiness_gate():
     assert depends_on(run, run.named("kubeadm-lab-worker-1-serving-certificate"), "kubeadm-lab-worker-1-registered")
 
 
+@pytest.mark.needs("systemd-analyze")
 def test_the_approver_is_installed_as_a_service_that_watches_with_the_rendered_approver(tmp_path):
     script = script_of(cluster().named(f"{CP}-kubelet-serving-approver").inputs["create"])
     approver = variable(script, "APPROVER_SCRIPT")
     assert "kubernetes.io/kubelet-serving" in approver and "certificate approve" in approver
     assert variable(script, "UNIT") == "kubeadm-aws-kubelet-serving"
-    if not shutil.which("systemd-analyze"):
-        pytest.fail("systemd-analyze is not installed; .ci/run installs it (Debian package systemd)")
     installed = tmp_path / "approve-kubelet-serving.sh"
     installed.write_text("#!/bin/sh\n")
     installed.chmod(0o755)

@@ -3,6 +3,7 @@
 import base64
 import subprocess
 
+import pytest
 import yaml
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -13,6 +14,7 @@ from tests.harness import run_program, stack_config
 from tests.remote import script_of, variable
 
 
+@pytest.mark.needs("openssl")
 def test_discovery_hash_matches_openssl(tmp_path):
     ca_pem = cluster().named("pki-ca").state["certPem"]
     (tmp_path / "ca.crt").write_text(ca_pem)

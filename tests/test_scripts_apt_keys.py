@@ -15,6 +15,8 @@ from components.cluster import cloud_init
 from components.facts import WORKER
 from tests.shell import run_function
 
+pytestmark = pytest.mark.needs("gpg")
+
 
 def gpg(home: Path, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(

@@ -15,6 +15,8 @@ from tests.kubectl_stand_in import FakeCluster
 from tests.shell import run_function
 from tests.test_scripts_kubeadm_init import variables as init_variables
 
+pytestmark = pytest.mark.needs("openssl")
+
 APPROVER = "bootstrap/approve-kubelet-serving.sh"
 NODE = "lab-worker-1"
 ADDRESSES = ["10.0.0.5", "3.4.5.6", "ip-10-0-0-5.ap-south-1.compute.internal"]

@@ -11,6 +11,8 @@ import pytest
 from components.cluster import pki
 from tests.shell import run_function, stand_in
 
+pytestmark = pytest.mark.needs("openssl")
+
 SCRIPT = "bootstrap/kubeadm-join.sh"
 
 

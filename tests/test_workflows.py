@@ -62,6 +62,7 @@ def test_ci_and_the_test_workflow_run_the_readmes_test_command():
     # The workflow runs .ci/run itself, as root, so the VM test runs there too instead of being skipped.
     assert steps(workflow)[-1]["run"] == 'sudo env "PATH=$PATH" CI=true bash .ci/run'
     assert "export REQUIRE_VM_TEST=1" in (ROOT / ".ci" / "run").read_text()
+    assert "export REQUIRE_HOST_TOOLS=1" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_preview_runs_gated_read_only_and_checked_by_the_base_branchs_strict_policy_pack():
