@@ -4,6 +4,7 @@ rotation that would lose the Secrets' key and its look at the API server's flags
 serving certificate checked against the cluster CA. kubectl is the stand-in API server."""
 
 import base64
+import ipaddress
 import subprocess
 from pathlib import Path
 
@@ -45,9 +46,13 @@ def node(name: str, addresses: list[str]) -> dict:
     return {"metadata": {"name": name}, "status": {"addresses": [{"type": "X", "address": a} for a in addresses]}}
 
 
+SERVICE_CIDR, POD_CIDR = "10.96.0.0/12", "192.168.0.0/16"
+OTHER_NODE = node("lab-worker-2", ["10.0.0.6", "3.4.5.7", "ip-10-0-0-6.ap-south-1.compute.internal"])
+
+
 def approve(tmp_path: Path, requests: list[dict], *args: str) -> tuple[subprocess.CompletedProcess, FakeCluster]:
-    cluster = FakeCluster(tmp_path, {"csr": requests, "nodes": [node(NODE, ADDRESSES)]})
-    script = (Path(__file__).parent.parent / "scripts" / APPROVER).read_text()
+    cluster = FakeCluster(tmp_path, {"csr": requests, "nodes": [node(NODE, ADDRESSES), OTHER_NODE]})
+    script = script_rendering.render(APPROVER, SERVICE_CIDR=SERVICE_CIDR, POD_CIDR=POD_CIDR)
     (tmp_path / "approver.sh").write_text(script)
     result = cluster.run(f'bash "{tmp_path}/approver.sh" {" ".join(args)}', ADMIN_KUBECONFIG="/dev/null")
     return result, cluster
@@ -99,6 +104,124 @@ def test_requests_already_decided_are_left_alone(tmp_path):
     request = certificate_request(tmp_path, GOOD_SUBJECT, GOOD_NAMES)
     result, cluster = approve(tmp_path, [csr("csr-c", f"system:node:{NODE}", request, conditions=["Denied"])])
     assert result.returncode == 0 and not [c for c in cluster.calls() if "approve" in c]
+
+
+# --- crafted requests (read with the approver's DER parser, lib/csr.sh) ---------------------------------
+
+
+def der(tag: int, content: bytes) -> bytes:
+    size = len(content)
+    length = (
+        bytes([size])
+        if size < 0x80
+        else bytes([0x80 | ((size.bit_length() + 7) // 8)]) + size.to_bytes((size.bit_length() + 7) // 8, "big")
+    )
+    return bytes([tag]) + length + content
+
+
+def der_elements(data: bytes) -> list[bytes]:
+    """The whole DER elements (tag, length and value) in `data`."""
+    found, at = [], 0
+    while at < len(data):
+        size, start = data[at + 1], at + 2
+        if size & 0x80:
+            count = size & 0x7F
+            size, start = int.from_bytes(data[start : start + count], "big"), start + count
+        found.append(data[at : start + size])
+        at = start + size
+    return found
+
+
+def der_value(element: bytes) -> bytes:
+    """The content of one DER element."""
+    return element[2 + (element[1] & 0x7F if element[1] & 0x80 else 0) :]
+
+
+def crafted_request(names: list, *, second_names: list | None = None) -> str:
+    """A request signed by its own key, as a node would send it, for `names` (cryptography GeneralNames);
+    with `second_names`, a second extension-request attribute asks for those too. Base64, as the API
+    holds it in .spec.request."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:nodes"),
+         x509.NameAttribute(NameOID.COMMON_NAME, f"system:node:{NODE}")]
+    )  # fmt: skip
+
+    def request(alt_names) -> bytes:
+        builder = x509.CertificateSigningRequestBuilder().subject_name(subject)
+        builder = builder.add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        return builder.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER)
+
+    body = request(names)
+    if second_names is not None:
+        info, algorithm, _ = der_elements(der_value(body))
+        version, name, spki, attributes = der_elements(der_value(info))
+        other_attributes = der_elements(der_value(der_elements(der_value(request(second_names)))[0]))[3]
+        info = der(0x30, version + name + spki + der(0xA0, der_value(attributes) + der_value(other_attributes)))
+        signature = key.sign(info, ec.ECDSA(hashes.SHA256()))
+        body = der(0x30, info + algorithm + der(0x03, b"\x00" + signature))
+    pem = b"-----BEGIN CERTIFICATE REQUEST-----\n" + base64.encodebytes(body) + b"-----END CERTIFICATE REQUEST-----\n"
+    return base64.b64encode(pem).decode()
+
+
+def good_names():
+    from cryptography import x509
+
+    return [x509.DNSName("ip-10-0-0-5.ap-south-1.compute.internal"), x509.IPAddress(ipaddress.ip_address("10.0.0.5"))]
+
+
+def crafted_cases():
+    from cryptography import x509
+
+    ip = lambda text: x509.IPAddress(ipaddress.ip_address(text))  # noqa: E731
+    return {
+        "newline-in-a-dns-name": (
+            dict(
+                names=[x509.DNSName("ip-10-0-0-5.ap-south-1.compute.internal\nkubernetes.default.svc"), ip("10.0.0.5")]
+            ),
+            "which is not a plain host name",
+        ),
+        "second-extension-request": (
+            dict(names=good_names(), second_names=[x509.DNSName("kubernetes.default.svc")]),
+            "more than one attribute",
+        ),
+        "in-cluster-name": (dict(names=[x509.DNSName("kubernetes.default.svc"), ip("10.0.0.5")]), "inside the cluster"),
+        "service-address": (dict(names=[ip("10.96.0.1"), ip("10.0.0.5")]), "in the cluster's service range"),
+        "pod-address": (dict(names=[ip("192.168.3.4")]), "in the cluster's pod range"),
+        "uri": (dict(names=[x509.UniformResourceIdentifier("spiffe://cluster/x"), ip("10.0.0.5")]), "neither a DNS"),
+        "email": (dict(names=[x509.RFC822Name("root@example.com"), ip("10.0.0.5")]), "neither a DNS"),
+        "loopback": (dict(names=[ip("127.0.0.1")]), "no node's address"),
+        # The node put another node's address into its own status (a node may update its own).
+        "another-nodes-address": (dict(names=[ip("10.0.0.6")]), "an address of another node"),
+    }
+
+
+@pytest.mark.parametrize("case", list(crafted_cases()))
+def test_a_crafted_request_is_refused(tmp_path, case):
+    arguments, reason = crafted_cases()[case]
+    request = crafted_request(**arguments)
+    addresses = [*ADDRESSES, "10.0.0.6"]  # what the compromised node claims in its status
+    cluster = FakeCluster(tmp_path, {"csr": [csr("csr-x", f"system:node:{NODE}", request)],
+                                     "nodes": [node(NODE, addresses), OTHER_NODE]})  # fmt: skip
+    (tmp_path / "approver.sh").write_text(
+        script_rendering.render(APPROVER, SERVICE_CIDR=SERVICE_CIDR, POD_CIDR=POD_CIDR)
+    )
+    result = cluster.run(f'bash "{tmp_path}/approver.sh"', ADMIN_KUBECONFIG="/dev/null")
+    assert result.returncode == 0, result.stderr
+    assert not [c for c in cluster.calls() if "approve" in c]
+    assert "left csr-x pending" in result.stderr and reason in result.stderr, result.stderr
+
+
+def test_a_crafted_request_for_its_own_addresses_only_is_approved(tmp_path):
+    # The same crafting, with nothing hidden: the parser reads what it should.
+    result, cluster = approve(tmp_path, [csr("csr-y", f"system:node:{NODE}", crafted_request(good_names()))])
+    assert result.returncode == 0, result.stderr
+    assert "kubectl certificate approve csr-y" in cluster.calls()
 
 
 def token_secret(token_id: str, description: str) -> dict:

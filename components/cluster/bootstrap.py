@@ -116,7 +116,9 @@ class KubeadmBootstrap(pulumi.ComponentResource):
         admin_access, workload_access = access.grant_access(
             run, control_plane, admin_user=args.credentials.admin_user, cluster_id=cluster_id, after=[init]
         )
-        approver = kubelet_serving.install_approver(run, control_plane, after=init)
+        approver = kubelet_serving.install_approver(
+            run, control_plane, service_cidr=args.service_cidr, pod_cidr=args.pod_cidr, after=init
+        )
         joined_control_planes = self._join_control_planes(run, args, endpoint, cluster_id, after=[control_plane_ready])
         # Every control plane reads the newest Secrets key before any writes with it, and every one writes
         # with it before the Secrets are rewritten.

@@ -2,13 +2,20 @@
 # Approves the kubelets' requests for serving certificates (signer kubernetes.io/kubelet-serving), which
 # Kubernetes leaves to the cluster's owner, and nothing it cannot vouch for: the request must come from
 # the node it names (user system:node:<name>, subject O=system:nodes, CN=system:node:<name>), the node
-# must be registered, and every name and address it asks for must be one of that node's addresses.
+# must be registered, and every name and address it asks for must be one of that node's addresses and
+# no other node's. The request is read with a DER parser (lib/csr.sh), which refuses what a kubelet
+# never sends: control characters, a second extension request, names other than DNS and IP, names
+# inside the cluster and addresses in its service or pod range.
 # With --watch (how the control plane's systemd service runs it) it approves again each time the
 # requests change, within seconds of a node asking, renewals included, until the API server ends the
 # watch (systemd then starts it again).
 set -euo pipefail
 
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"
+: "${SERVICE_CIDR:?the cluster service range: no node asks for an address in it}"
+: "${POD_CIDR:?the cluster pod range: no node asks for an address in it}"
+
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/csr.sh"
 
 export KUBECONFIG="$ADMIN_KUBECONFIG"
 
@@ -18,43 +25,47 @@ pending_requests() {
     awk 'NF == 2 { print $1, $2 }'
 }
 
-# The subject of a PEM certificate request, as "O=...,CN=..." without spaces.
-request_subject() {
-  openssl req -noout -subject -nameopt sep_comma_plus,space_eq,-space_eq <"$1" | sed -E 's/^subject=//; s/ //g'
-}
-
-# The DNS names and IP addresses a PEM certificate request asks for, one per line.
-request_names() {
-  openssl req -noout -text <"$1" |
-    sed -n '/X509v3 Subject Alternative Name/{n;p;}' | tr ',' '\n' | sed -E 's/^[[:space:]]*(DNS|IP Address)://'
-}
-
 node_addresses() {
   kubectl get node "$1" -o jsonpath='{range .status.addresses[*]}{.address}{"\n"}{end}'
 }
 
+# The addresses of every node but NODE, one per line.
+other_nodes_addresses() {
+  kubectl get nodes -o jsonpath='{range .items[*]}{.metadata.name}{" "}{range .status.addresses[*]}{.address}{" "}{end}{"\n"}{end}' |
+    awk -v node="$1" '$1 != node { for (i = 2; i <= NF; i++) print $i }'
+}
+
 # Why the request of USER in REQUEST may not be approved; nothing when it may.
 refusal() {
-  local request="$1" user="$2" node addresses name
+  local request="$1" user="$2" node read addresses others name
   if [[ "$user" != system:node:* ]]; then
     echo "requested by $user, not by a node"
     return 0
   fi
   node=${user#system:node:}
-  if [[ "$(request_subject "$request")" != "O=system:nodes,CN=system:node:$node" ]]; then
-    echo "its subject is $(request_subject "$request"), not that of node $node"
+  if ! read=$(csr_names "$request" 2>&1); then
+    echo "$read"
+    return 0
+  fi
+  if [[ "$(sed -n 's/^subject //p' <<<"$read")" != "O=system:nodes,CN=system:node:$node" ]]; then
+    echo "its subject is $(sed -n 's/^subject //p' <<<"$read"), not that of node $node"
     return 0
   fi
   if ! addresses=$(node_addresses "$node" 2>/dev/null) || [[ -z "$addresses" ]]; then
     echo "node $node is not registered"
     return 0
   fi
+  others=$(other_nodes_addresses "$node")
   while IFS= read -r name; do
-    if [[ -n "$name" ]] && ! grep -qxF "$name" <<<"$addresses"; then
+    if ! grep -qxF "$name" <<<"$addresses"; then
       echo "it asks for $name, which is not an address of node $node"
       return 0
     fi
-  done < <(request_names "$request")
+    if grep -qxF "$name" <<<"$others"; then
+      echo "it asks for $name, an address of another node"
+      return 0
+    fi
+  done < <(sed -n 's/^name //p' <<<"$read")
 }
 
 approve_pending() {

@@ -16,10 +16,13 @@ from components.facts import KUBELET_SERVING_UNIT, NODE_PREP_DIR
 SERVING_CERTIFICATE_TIMEOUT_SECONDS = 300
 
 
-def install_approver(run: StepRunner, control_plane: NodeInfo, *, after: remote.Command) -> remote.Command:
+def install_approver(
+    run: StepRunner, control_plane: NodeInfo, *, service_cidr: str, pod_cidr: str, after: remote.Command
+) -> remote.Command:
+    """No node asks for an address in the service or pod range: the approver refuses those."""
     script = render(
         "bootstrap/install-kubelet-serving-approver.sh",
-        APPROVER_SCRIPT=render("bootstrap/approve-kubelet-serving.sh"),
+        APPROVER_SCRIPT=render("bootstrap/approve-kubelet-serving.sh", SERVICE_CIDR=service_cidr, POD_CIDR=pod_cidr),
         UNIT=KUBELET_SERVING_UNIT,
         TOOLS_DIR=NODE_PREP_DIR,
     )
