@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from components.cluster import pki, script_rendering
+from components.cluster.script_rendering import SCRIPTS_DIR
 from tests.etcd import Etcd, make_etcd_pki, tool_path
 from tests.kubectl_stand_in import FakeCluster
-from tests.shell import run_function
+from tests.shell import run_function, stand_in
 from tests.test_scripts_kubeadm_init import variables as init_variables
 
 pytestmark = pytest.mark.needs("openssl")
@@ -222,6 +223,34 @@ def test_a_crafted_request_for_its_own_addresses_only_is_approved(tmp_path):
     result, cluster = approve(tmp_path, [csr("csr-y", f"system:node:{NODE}", crafted_request(good_names()))])
     assert result.returncode == 0, result.stderr
     assert "kubectl certificate approve csr-y" in cluster.calls()
+
+
+def install_content(tmp_path: Path, target: Path, content: str, bin_dir: Path | None = None):
+    """lib/api-server-policies.sh's install_content, with /tmp at tmp_path/tmp (TMPDIR)."""
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    path = f"{bin_dir}:/usr/bin:/bin" if bin_dir else "/usr/bin:/bin"
+    library = SCRIPTS_DIR / "lib" / "api-server-policies.sh"
+    call = f'set -euo pipefail; source "{library}"; printf %s {content!r} | install_content "{target}" 0600'
+    return subprocess.run(
+        ["bash", "-c", call], capture_output=True, text=True, env={"TMPDIR": str(tmp_path / "tmp"), "PATH": path}
+    )
+
+
+def test_a_key_is_installed_without_ever_waiting_in_tmp(tmp_path):
+    target = tmp_path / "etc" / "encryption-config.yaml"
+    first = install_content(tmp_path, target, "key: secret")
+    again = install_content(tmp_path, target, "key: secret")
+    assert (first.stdout, again.stdout) == ("changed\n", "unchanged\n"), first.stderr + again.stderr
+    assert target.read_text() == "key: secret" and oct(target.stat().st_mode & 0o777) == "0o600"
+    assert list((tmp_path / "tmp").iterdir()) == [] and list(target.parent.iterdir()) == [target]
+
+
+def test_a_failed_install_leaves_the_key_nowhere(tmp_path):
+    target = tmp_path / "etc" / "encryption-config.yaml"
+    stand_in(tmp_path / "bin", "install", "exit 1")
+    result = install_content(tmp_path, target, "key: secret", bin_dir=tmp_path / "bin")
+    assert result.returncode != 0 and result.stdout == ""
+    assert list((tmp_path / "tmp").iterdir()) == [] and list(target.parent.iterdir()) == []
 
 
 def token_secret(token_id: str, description: str) -> dict:

@@ -321,6 +321,9 @@ def rejoin(tmp_path: Path, join_body: str = "true"):
     stand_in(bin_dir, "kubectl", "true")
     stand_in(bin_dir, "curl", "exit 0")
     stand_in(bin_dir, "etcdutl", 'echo "etcdutl version: 3.6.14"')
+    # Logged, so that a test sees every command line the rejoin ran (the token must be on none).
+    for tool in ("sed", "awk", "grep", "tr", "cut"):
+        stand_in(bin_dir, tool, f'exec /usr/bin/{tool} "$@"')
     stand_in(
         bin_dir,
         "etcdctl",
@@ -364,6 +367,7 @@ def test_a_replaced_first_control_plane_joins_the_others_after_removing_its_old_
     assert not any(c.endswith("member remove m2") for c in calls)
     joined = (tmp_path / "joined-with.yaml").read_text()
     assert "token: abcdef.0123456789abcdef" in joined and "REJOIN-TOKEN" not in joined
+    assert not [c for c in calls if "0123456789abcdef" in c]  # on no command line
     assert "joined the other control planes" in result.stderr
 
 

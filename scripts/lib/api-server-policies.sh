@@ -9,17 +9,23 @@ API_READY_TIMEOUT_SECONDS="${API_READY_TIMEOUT_SECONDS:-300}"
 API_SERVER_MANIFEST="${NODE_ROOT:-}/etc/kubernetes/manifests/kube-apiserver.yaml"
 
 # Puts standard input at FILE with MODE unless the file holds it already; prints changed or unchanged.
+# The new content waits beside FILE, never in /tmp (it may be a key), and is gone whatever fails.
 install_content() {
-  local file="$1" mode="$2" new
-  new=$(mktemp)
-  cat >"$new"
-  if cmp -s "$new" "$file"; then
-    echo unchanged
+  local file="$1" mode="$2" new result status=0
+  mkdir -p "$(dirname "$file")"
+  new=$(mktemp "$(dirname "$file")/.new.XXXXXX")
+  if ! cat >"$new"; then
+    status=1
+  elif cmp -s "$new" "$file"; then
+    result=unchanged
+  elif install -m "$mode" "$new" "$file"; then
+    result=changed
   else
-    install -D -m "$mode" "$new" "$file"
-    echo changed
+    status=1
   fi
   rm -f "$new"
+  ((status != 0)) || echo "$result"
+  return "$status"
 }
 
 # The audit policy and the admission configuration; prints changed when either was new or different.

@@ -87,7 +87,8 @@ rejoin_other_control_planes() {
   ETCD_ENDPOINT="https://$first_other:$ETCD_CLIENT_PORT" remove_etcd_member "$NODE_NAME" "$NODE_IP"
   token=$(kubeadm token create --kubeconfig "$work/admin.conf" --ttl 15m --description "$REJOIN_TOKEN_DESCRIPTION")
   install -m 0600 /dev/null "$work/join.yaml"
-  printf '%s\n' "$REJOIN_CONFIG" | sed "s/$REJOIN_TOKEN_PLACEHOLDER/$token/" >"$work/join.yaml"
+  # printf is a builtin: the token is on no program's command line, where any local user could read it.
+  printf '%s\n' "${REJOIN_CONFIG//"$REJOIN_TOKEN_PLACEHOLDER"/"$token"}" >"$work/join.yaml"
   if ! kubeadm join --config "$work/join.yaml" >"$LOG_FILE" 2>&1; then
     {
       echo "kubeadm join of $NODE_NAME to the other control planes failed; the node was reset so that the next" \
