@@ -4,7 +4,6 @@ no kubeadm init token left behind; each kubeadm and API server document checked 
 its API (tests/kubeadm_fields.py)."""
 
 import base64
-import subprocess
 
 import pytest
 import yaml
@@ -17,6 +16,7 @@ from tests.remote import script_of, variable
 from tests.test_ha_control_plane import ha
 from tests.test_kubeadm_config import init_documents
 from tests.test_phases_control_plane import bundle_of
+from tests.validators import systemd_units
 
 
 def encryption_config(run) -> dict:
@@ -180,17 +180,10 @@ def test_the_approver_is_installed_as_a_service_that_watches_with_the_rendered_a
     approver = variable(script, "APPROVER_SCRIPT")
     assert "kubernetes.io/kubelet-serving" in approver and "certificate approve" in approver
     assert variable(script, "UNIT") == "kubeadm-aws-kubelet-serving"
-    installed = tmp_path / "approve-kubelet-serving.sh"
-    installed.write_text("#!/bin/sh\n")
-    installed.chmod(0o755)
-    body, _ = script.rstrip("\n").rsplit("\n", 1)
-    subprocess.run(["bash", "-c", f'{body}\nwrite_unit "{tmp_path}" "{installed}"'], check=True)
-    units = sorted(tmp_path.glob("kubeadm-aws-kubelet-serving.*"))
+    units = systemd_units(script, "write_unit", "kubeadm-aws-kubelet-serving", tmp_path)
     assert [u.suffix for u in units] == [".service"]  # no timer: nothing waits for one
-    result = subprocess.run(["systemd-analyze", "verify", str(units[0])], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stderr == "", result.stderr
     service = units[0].read_text()
-    assert f"ExecStart={installed} --watch\n" in service and "Restart=always" in service
+    assert f"ExecStart={tmp_path}/job.sh --watch\n" in service and "Restart=always" in service
 
 
 def test_the_join_configuration_has_only_v1beta4_fields():

@@ -1,14 +1,13 @@
 """The backup step: after init, on the control plane, with the bucket, the interval, the pinned tools,
 and the backup script it installs; and what the systemd units look like to systemd itself."""
 
-import subprocess
-
 import pytest
 
 from components import versions
 from tests.graph import CP, cluster, depends_on
 from tests.harness import run_program, stack_config
 from tests.remote import script_of, variable
+from tests.validators import systemd_units
 
 
 def step(run):
@@ -40,15 +39,9 @@ def test_the_step_installs_the_pinned_tools_and_the_rendered_backup_script():
 
 @pytest.mark.needs("systemd-analyze")
 def test_the_units_are_valid_for_systemd(tmp_path):
-    script = script_of(step(cluster()).inputs["create"])
-    backup_script = tmp_path / "etcd-backup.sh"
-    backup_script.write_text("#!/bin/sh\n")
-    backup_script.chmod(0o755)
-    body, _ = script.rstrip("\n").rsplit("\n", 1)
-    subprocess.run(["bash", "-c", f'{body}\nwrite_units "{tmp_path}" "{backup_script}"'], check=True)
-    units = sorted(tmp_path.glob("kubeadm-aws-etcd-backup.*"))
+    units = systemd_units(
+        script_of(step(cluster()).inputs["create"]), "write_units", "kubeadm-aws-etcd-backup", tmp_path
+    )
     assert [u.suffix for u in units] == [".service", ".timer"]
-    result = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True)
-    assert result.returncode == 0 and result.stderr == "", result.stderr
     timer = (tmp_path / "kubeadm-aws-etcd-backup.timer").read_text()
     assert "OnUnitActiveSec=6h" in timer and "WantedBy=timers.target" in timer

@@ -53,3 +53,17 @@ def cloud_init_schema():
     from cloudinit.config import schema  # noqa: PLC0415 - importable only once the package is extracted
 
     return schema
+
+
+def systemd_units(script: str, function: str, unit: str, directory: Path) -> list[Path]:
+    """The systemd units a rendered install script writes: its FUNCTION called with DIRECTORY and an
+    installed job script that exists; checked by `systemd-analyze verify`, which must find nothing."""
+    installed = directory / "job.sh"
+    installed.write_text("#!/bin/sh\n")
+    installed.chmod(0o755)
+    body, _ = script.rstrip("\n").rsplit("\n", 1)  # without its `main "$@"`
+    subprocess.run(["bash", "-c", f'{body}\n{function} "{directory}" "{installed}"'], check=True)
+    units = sorted(directory.glob(f"{unit}.*"))
+    result = subprocess.run(["systemd-analyze", "verify", *map(str, units)], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    return units
