@@ -158,11 +158,12 @@ def test_the_machine_is_reset_only_if_it_serves_its_host_key_from_the_stack(tmp_
     assert (tmp_path / "known-hosts-seen").read_text() == f"10.0.0.9 {HOST_KEY}\n"
 
 
-def test_a_machine_built_before_host_keys_is_reset_without_the_check(tmp_path):
+def test_no_machine_is_reached_without_the_host_key_check(tmp_path):
+    # Whatever the key the step was given, ssh checks it: there is no unchecked way.
     result, _, calls = remove(tmp_path, RECORD_KNOWN_HOSTS, host_key="none")
     assert result.returncode == 0, result.stderr
     ssh_call = next(line for line in calls.splitlines() if line.startswith("ssh "))
-    assert "StrictHostKeyChecking=no" in ssh_call and "UserKnownHostsFile=/dev/null" in ssh_call
+    assert "StrictHostKeyChecking=yes" in ssh_call and "StrictHostKeyChecking=no" not in ssh_call
 
 
 def test_a_removed_control_plane_that_did_not_answer_loses_its_etcd_member_from_the_first(tmp_path):

@@ -39,9 +39,9 @@ class NodeInfo:
     public_ip: pulumi.Output[str]
     private_ip: pulumi.Output[str]
     public_dns: pulumi.Output[str]
-    # The SSH host key ("ssh-ed25519 AAAA…") the node serves, or None for a node built before the stack
-    # gave nodes their host keys: the chain pins it on every connection.
-    host_key: pulumi.Output[str | None]
+    # The SSH host key ("ssh-ed25519 AAAA…") the stack made for the node: the chain pins it on every
+    # connection.
+    host_key: pulumi.Output[str]
 
     @property
     def provider_id(self) -> pulumi.Output[str]:
@@ -222,22 +222,11 @@ class ClusterNodes(pulumi.ComponentResource):
         # Named after the node, not the instance: a replaced node keeps its host key.
         return tls.PrivateKey(f"{node_name}-host-key", algorithm="ED25519", opts=pulumi.ResourceOptions(parent=self))
 
-    def _pinned(self, instance: aws.ec2.Instance) -> pulumi.Output[str | None]:
-        """The host key of an instance that was built with it (its tag says so), else None, with a warning."""
-        key = self._host_keys[instance]
-
-        def pinned(values: list) -> str | None:
-            tags, name, public_key = values
-            if (tags or {}).get(HOST_KEY_TAG):
-                return public_key.strip()
-            pulumi.log.warn(
-                f"{name} was built before nodes got their SSH host keys from the stack: the bootstrap's SSH "
-                f"connections to it are not pinned. To pin them: make replace-node NODE={name}",
-                resource=self,
-            )
-            return None
-
-        return pulumi.Output.all(instance.tags, instance.tags["Name"], key.public_key_openssh).apply(pinned)
+    def _pinned(self, instance: aws.ec2.Instance) -> pulumi.Output[str]:
+        """The host key the stack made for the node: every SSH connection checks it. Decided by the stack
+        alone, never by a tag (anyone with ec2:CreateTags may change one), so a node that does not serve
+        it fails closed: its steps stop at host-key verification until it is replaced."""
+        return self._host_keys[instance].public_key_openssh.apply(lambda key: key.strip())
 
     def _instance(
         self,
@@ -291,6 +280,8 @@ class ClusterNodes(pulumi.ComponentResource):
                 "delete_on_termination": True,
                 "tags": tags,
             },
+            # The host-key tag records that the instance was built serving the stack's key; nothing
+            # decides from it.
             tags={**tags, HOST_KEY_TAG: "stack"},
             # A node keeps the image and the user data it was built with: a newer Canonical image or an
             # edited preparation script applies to nodes created from now on, and never replaces a node

@@ -49,7 +49,7 @@ def remove_node(
             "bootstrap/remove-node.sh",
             NODE_NAME=node_name,
             NODE_IP=values[0],
-            NODE_HOST_KEY=values[1] or "none",
+            NODE_HOST_KEY=values[1],
             LOGIN_USER=LOGIN_USER,
             RESET_SCRIPT=reset_node_script(),
             ETCD_MEMBER=node_name if etcd_member else "none",

@@ -54,7 +54,7 @@ def join_token(
                     ETCD_MEMBER=node.name if node.role == CONTROL_PLANE else "none",
                     ETCD_ENDPOINT=ETCD_LOCAL_ENDPOINT,
                     # A node keeps its host key when its machine is replaced: the old one serves it too.
-                    NODE_HOST_KEY=values[1] or "none",
+                    NODE_HOST_KEY=values[1],
                     LOGIN_USER=LOGIN_USER,
                     RESET_SCRIPT=delete_hooks.reset_node_script(),
                 )
