@@ -11,7 +11,9 @@ ETCD_PACKAGES := $(ETCD_DIR)/.packages
 VM_ROOTFS := $(CURDIR)/.cache/vm/rootfs
 # The engine's events of the last `pulumi up` (make timings reads them).
 EVENT_LOG := .cache/events/$(STACK).jsonl
-PULUMI_UP := mkdir -p .cache/events && pulumi up --refresh --stack $(STACK) --event-log $(EVENT_LOG)
+# Every change goes through the policy pack, its port rule mandatory (policy/strict.json).
+PULUMI_UP := mkdir -p .cache/events && pulumi up --refresh --stack $(STACK) --event-log $(EVENT_LOG) \
+	--policy-pack policy --policy-pack-config policy/strict.json
 PYTEST := CLOUD_INIT_DIR=$(CLOUD_INIT_DIR) ETCD_DIR=$(ETCD_DIR) VM_ROOTFS=$(VM_ROOTFS) $(VENV)/bin/python -m pytest \
 	-n auto --dist loadgroup
 
@@ -26,7 +28,7 @@ help: ## list the targets
 
 # --refresh: AWS's view first, so that a worker that is gone (a Spot interruption, terminated by hand)
 # is replaced and joins again.
-up: tools $(VENV)/.program aws stack ## check prerequisites, then create or update the cluster (pulumi up)
+up: tools $(VENV)/.program aws stack policy/.venv ## check prerequisites, then create or update the cluster (pulumi up)
 	$(PULUMI_UP)
 
 preview: tools $(VENV)/.program aws stack ## show what `make up` would change
@@ -36,11 +38,11 @@ destroy: tools $(VENV)/.program aws ## remove everything the stack created (pulu
 	@bash scripts/local/before-destroy.sh $(STACK)
 	pulumi destroy --stack $(STACK)
 
-pause: tools $(VENV)/.program aws stack ## stop every instance; disks, addresses and the cluster stay (paused: true)
+pause: tools $(VENV)/.program aws stack policy/.venv ## stop every instance; disks, addresses and the cluster stay (paused: true)
 	pulumi config set paused true --stack $(STACK)
 	$(PULUMI_UP)
 
-resume: tools $(VENV)/.program aws stack ## start the instances again and wait until every node is Ready
+resume: tools $(VENV)/.program aws stack policy/.venv ## start the instances again and wait until every node is Ready
 	pulumi config set paused false --stack $(STACK)
 	$(PULUMI_UP)
 

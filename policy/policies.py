@@ -6,12 +6,20 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
 
 # The program's shared facts (kubeadm's minimums, the tags it writes) have one home, beside the pack;
 # that module imports only the standard library, so the pack's own virtual environment suffices.
@@ -22,6 +30,10 @@ INSTANCE = "aws:ec2/instance:Instance"
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 SECURITY_GROUP_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+IAM_POLICY_DOCUMENTS = ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy", "aws:s3/bucketPolicy:BucketPolicy")
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+BUCKET_ENCRYPTION = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+ENCRYPTION_ALGORITHMS = ("AES256", "aws:kms", "aws:kms:dsse")
 
 # The ports the program opens to allowedCidrs, by the name a violation gives them.
 GUARDED_PORTS = {
@@ -142,6 +154,67 @@ def require_cluster_tag(args: ResourceValidationArgs, report_violation: ReportVi
         report_violation("every instance carries a Cluster tag naming its cluster", None)
 
 
+def _listed(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def forbid_iam_wildcards(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    """An Allow of every action, or of every action of a service, or by exclusion (NotAction,
+    NotResource), in a policy document the stack writes. Deny statements may be as wide as they like."""
+    if args.resource_type not in IAM_POLICY_DOCUMENTS or not isinstance(args.props.get("policy"), str):
+        return  # a document known only after `up` is checked by the next preview
+    try:
+        document = json.loads(args.props["policy"])
+    except ValueError:
+        report_violation("the policy document is not JSON", None)
+        return
+    for number, statement in enumerate(_listed(document.get("Statement") or []), start=1):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        name = statement.get("Sid") or f"statement {number}"
+        for exclusion in ("NotAction", "NotResource"):
+            if exclusion in statement:
+                report_violation(f"{name} allows by {exclusion}: everything it does not name", None)
+        for action in _listed(statement.get("Action") or []):
+            if action == "*" or str(action).endswith(":*"):
+                report_violation(f"{name} allows {action}: name the actions", None)
+
+
+def limit_metadata_hops(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != INSTANCE:
+        return
+    hops = (args.props.get("metadataOptions") or {}).get("httpPutResponseHopLimit")
+    # Numbers reach a policy as floats (a protobuf Struct holds no integers).
+    if isinstance(hops, (int, float)) and hops > 1:
+        report_violation(
+            f"the metadata service answers {int(hops)} hops away: a pod on this node can take the node's IAM role "
+            "(a hop limit of 1 keeps pods off it)",
+            None,
+        )
+
+
+def require_bucket_encryption_algorithm(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != BUCKET_ENCRYPTION:
+        return
+    rules = args.props.get("rules") or []
+    algorithms = [(rule.get("applyServerSideEncryptionByDefault") or {}).get("sseAlgorithm") for rule in rules]
+    if not algorithms or any(a not in ENCRYPTION_ALGORITHMS for a in algorithms):
+        report_violation(f"a bucket's default encryption must be one of {', '.join(ENCRYPTION_ALGORITHMS)}", None)
+
+
+def require_every_bucket_encrypted(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Every bucket has a default-encryption configuration that names it (it depends on the bucket)."""
+    configured = {
+        dependency.urn
+        for resource in args.resources
+        if resource.resource_type == BUCKET_ENCRYPTION
+        for dependency in [*resource.dependencies, *resource.property_dependencies.get("bucket", [])]
+    }
+    for bucket in args.resources:
+        if bucket.resource_type in BUCKETS and bucket.urn not in configured:
+            report_violation(f"bucket {bucket.name} has no default encryption configuration", bucket.urn)
+
+
 POLICIES = [
     ResourceValidationPolicy(
         name="instances-require-imdsv2",
@@ -172,6 +245,33 @@ POLICIES = [
         name="instances-tagged-with-cluster",
         description="Every EC2 instance is tagged with the cluster it belongs to.",
         validate=require_cluster_tag,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="iam-policies-name-their-actions",
+        description="No IAM policy the stack writes allows every action, every action of a service, or by "
+        "NotAction/NotResource.",
+        validate=forbid_iam_wildcards,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    ResourceValidationPolicy(
+        name="instances-metadata-hop-limit-one",
+        description="The metadata service answers the node only (hop limit 1), so pods cannot take its IAM "
+        "role. Advisory: with awsIntegration the control planes answer at 2 until the add-ons have an "
+        "identity of their own.",
+        validate=limit_metadata_hops,
+        enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    ResourceValidationPolicy(
+        name="buckets-encryption-algorithm",
+        description="A bucket's default encryption is AES256 or KMS.",
+        validate=require_bucket_encryption_algorithm,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    ),
+    StackValidationPolicy(
+        name="buckets-encrypted",
+        description="Every S3 bucket of the stack has a default encryption configuration.",
+        validate=require_every_bucket_encrypted,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
 ]

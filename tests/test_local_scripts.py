@@ -507,11 +507,14 @@ def test_make_up_checks_everything_before_it_creates_a_stack():
         "scripts/local/check-aws.py Pulumi.dev.yaml",
         "scripts/local/select-stack.sh dev",
         "scripts/local/allowed-cidrs.sh dev",
+        "policy/.venv/bin/pip install --quiet -r policy/requirements.txt",
         "pulumi up --refresh --stack dev",
     ]
     positions = [listing.index(step) for step in order]
     assert positions == sorted(positions), listing
     assert "requirements-dev.txt" not in listing  # make up installs only what the program needs
+    # Every change goes through the policy pack, its port rule mandatory.
+    assert "--policy-pack policy --policy-pack-config policy/strict.json" in listing
 
 
 def test_make_up_without_the_pulumi_cli_creates_nothing(tmp_path):
