@@ -218,6 +218,20 @@ def test_a_crafted_request_is_refused(tmp_path, case):
     assert "left csr-x pending" in result.stderr and reason in result.stderr, result.stderr
 
 
+def test_a_request_is_left_pending_when_the_other_nodes_cannot_be_read(tmp_path):
+    cluster = FakeCluster(
+        tmp_path,
+        {"csr": [csr("csr-z", f"system:node:{NODE}", crafted_request(good_names()))], "nodes": [node(NODE, ADDRESSES)]},
+        answers=[(r"^get nodes -o jsonpath", 1, "")],  # the API away for that one call
+    )
+    (tmp_path / "approver.sh").write_text(
+        script_rendering.render(APPROVER, SERVICE_CIDR=SERVICE_CIDR, POD_CIDR=POD_CIDR)
+    )
+    result = cluster.run(f'bash "{tmp_path}/approver.sh"', ADMIN_KUBECONFIG="/dev/null")
+    assert not [c for c in cluster.calls() if "approve" in c]
+    assert "left csr-z pending: the other nodes' addresses cannot be read" in result.stderr
+
+
 def test_a_crafted_request_for_its_own_addresses_only_is_approved(tmp_path):
     # The same crafting, with nothing hidden: the parser reads what it should.
     result, cluster = approve(tmp_path, [csr("csr-y", f"system:node:{NODE}", crafted_request(good_names()))])
@@ -247,7 +261,7 @@ def test_a_key_is_installed_without_ever_waiting_in_tmp(tmp_path):
 
 def test_a_failed_install_leaves_the_key_nowhere(tmp_path):
     target = tmp_path / "etc" / "encryption-config.yaml"
-    stand_in(tmp_path / "bin", "install", "exit 1")
+    stand_in(tmp_path / "bin", "mv", "exit 1")
     result = install_content(tmp_path, target, "key: secret", bin_dir=tmp_path / "bin")
     assert result.returncode != 0 and result.stdout == ""
     assert list((tmp_path / "tmp").iterdir()) == [] and list(target.parent.iterdir()) == []

@@ -38,7 +38,7 @@ def reset_node_script() -> str:
 
 
 def remove_node(
-    node_name: str, node_ip: pulumi.Input[str], host_key: pulumi.Input[str | None], etcd_member: bool = False
+    node_name: str, node_ip: pulumi.Input[str], host_key: pulumi.Input[str], etcd_member: bool = False
 ) -> DeleteHook:
     """On the first control plane: drain and delete the Node, then reset the machine if it still answers
     (the step's stdin carries the SSH key for that), checking the machine's host key when it has one. For

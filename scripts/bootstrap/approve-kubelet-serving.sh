@@ -55,7 +55,11 @@ refusal() {
     echo "node $node is not registered"
     return 0
   fi
-  others=$(other_nodes_addresses "$node")
+  # refusal runs in a command substitution, where set -e does not hold: a failed read refuses.
+  if ! others=$(other_nodes_addresses "$node"); then
+    echo "the other nodes' addresses cannot be read"
+    return 0
+  fi
   while IFS= read -r name; do
     if ! grep -qxF "$name" <<<"$addresses"; then
       echo "it asks for $name, which is not an address of node $node"

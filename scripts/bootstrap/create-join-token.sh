@@ -15,7 +15,7 @@ set -euo pipefail
 : "${ETCD_ENDPOINT:?client endpoint of the local etcd}"
 : "${KUBERNETES_PKI_DIR:?where kubeadm keeps the etcd client certificate}"
 : "${JOIN_TOKEN_DESCRIPTION:?description the token carries, by which it is deleted once the node is registered}"
-: "${NODE_HOST_KEY:?the SSH host key the node serves (ssh-ed25519 …), or none for a machine built without one}"
+: "${NODE_HOST_KEY:?the SSH host key the node serves (ssh-ed25519 …), from the stack}"
 : "${LOGIN_USER:?user to log in to the node as}"
 : "${RESET_SCRIPT:?script that resets a node}"
 

@@ -8,7 +8,7 @@ set -euo pipefail
 
 : "${NODE_NAME:?node to remove}"
 : "${NODE_IP:?private address of the machine of the node}"
-: "${NODE_HOST_KEY:?the SSH host key the machine serves (ssh-ed25519 …), or none for a machine built without one}"
+: "${NODE_HOST_KEY:?the SSH host key the machine serves (ssh-ed25519 …), from the stack}"
 : "${LOGIN_USER:?user to log in to the node as}"
 : "${RESET_SCRIPT:?script that resets a node}"
 : "${ADMIN_KUBECONFIG:?admin kubeconfig on the control plane}"

@@ -18,7 +18,9 @@ install_content() {
     status=1
   elif cmp -s "$new" "$file"; then
     result=unchanged
-  elif install -m "$mode" "$new" "$file"; then
+  elif chmod "$mode" "$new" && mv -f "$new" "$file"; then
+    # A rename: a reader (the API server reloads its encryption configuration) sees the old file or
+    # the new one, never none or half of one.
     result=changed
   else
     status=1

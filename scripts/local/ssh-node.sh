@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Opens a shell on one node with the stack's SSH key, kept in .cache/ssh/ with mode 600; a worker through
 # the control plane. Each node's host key is the one the stack gave it (a per-stack known_hosts file);
-# a node built before nodes got their host keys is accepted the first time and checked after that.
+# a node whose key the stack's outputs do not hold yet (outputs written by an earlier version) is
+# accepted the first time and checked after that.
 # Usage: ssh-node.sh STACK NODE [ssh arguments...]
 set -euo pipefail
 
@@ -22,7 +23,7 @@ for name, command in json.loads(os.environ["COMMANDS"]).items():
 }
 
 # Writes the host keys the stack gave its nodes into the known_hosts file, in place of any other key
-# for those addresses; a node built before nodes got their host keys is accepted the first time.
+# for those addresses; a node whose key the outputs lack is accepted the first time.
 pin_host_keys() {
   local stack="$1" known_hosts="$2" commands="$3" keys
   keys=$(pulumi stack output sshHostKeys --json --stack "$stack" 2>/dev/null || echo '{}')
