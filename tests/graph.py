@@ -12,8 +12,10 @@ CP = "kubeadm-lab-control-plane"
 
 @functools.cache
 def cluster(workers: int = 2, cni: str = "calico") -> ProgramRun:
-    """The program run for a restricted stack with `workers` workers (cached: runs are read-only)."""
-    return run_program(stack_config(workerCount=workers, cni=cni, allowedCidrs=["203.0.113.7/32"]))
+    """The program run for a restricted stack with `workers` workers (cached: runs are read-only); a
+    single-node cluster is built without awsIntegration, as the settings require."""
+    single_node = {"awsIntegration": False} if workers == 0 else {}
+    return run_program(stack_config(workerCount=workers, cni=cni, allowedCidrs=["203.0.113.7/32"], **single_node))
 
 
 def commands(run: ProgramRun) -> dict:

@@ -100,7 +100,7 @@ def test_none_of_the_manual_guides_mistakes(rendered, role):
 
 
 def test_kubernetes_minor_is_configurable():
-    run = run_program(stack_config(kubernetesVersion="1.34", workerCount=0))
+    run = run_program(stack_config(kubernetesVersion="1.34", workerCount=0, awsIntegration=False))
     files = files_of(user_data_of(run, "kubeadm-lab-control-plane"))
     assert "\nKUBERNETES_MINOR=1.34\n" in files[f"{NODE_PREP_DIR}/install-kubernetes.sh"]["content"]
 

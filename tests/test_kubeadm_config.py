@@ -38,7 +38,13 @@ def test_init_configuration_parses_and_carries_the_clusters_settings():
 
 def test_init_configuration_follows_the_settings():
     run = run_program(
-        stack_config(workerCount=0, podCidr="192.168.0.0/16", serviceCidr="10.128.0.0/16", kubernetesVersion="1.35")
+        stack_config(
+            workerCount=0,
+            awsIntegration=False,
+            podCidr="192.168.0.0/16",
+            serviceCidr="10.128.0.0/16",
+            kubernetesVersion="1.35",
+        )
     )
     cluster_config = init_documents(run)["ClusterConfiguration"]
     assert cluster_config["networking"] == {"podSubnet": "192.168.0.0/16", "serviceSubnet": "10.128.0.0/16"}

@@ -41,8 +41,8 @@ def replaced(update: engine.Update) -> list[str]:
 
 @pytest.mark.parametrize(
     "overrides",
-    [{}, {"controlPlaneCount": 3}, {"workerCount": 0, "cni": "flannel"}, {"awsIntegration": False},
-     {"existingVpcId": "vpc-0existing", "existingSubnetId": "subnet-0public"}],
+    [{}, {"controlPlaneCount": 3}, {"workerCount": 0, "cni": "flannel", "awsIntegration": False},
+     {"awsIntegration": False}, {"existingVpcId": "vpc-0existing", "existingSubnetId": "subnet-0public"}],
 )  # fmt: skip
 def test_the_model_knows_which_inputs_replace_each_type_the_program_registers(overrides):
     run = engine.up(config(**overrides)).run
@@ -80,7 +80,7 @@ def test_the_model_deletes_in_waves_what_nothing_left_depends_on():
     [
         {},
         {"controlPlaneCount": 3},
-        {"workerCount": 0},
+        {"workerCount": 0, "awsIntegration": False},
         {"awsIntegration": False, "cni": "flannel"},
         {"workerSpot": True},
     ],

@@ -19,7 +19,8 @@ def default_run():
 
 @pytest.mark.parametrize("workers", [0, 1, 3])
 def test_one_control_plane_and_the_configured_workers(workers):
-    run = run_program(stack_config(workerCount=workers))
+    single_node = {"awsIntegration": False} if workers == 0 else {}  # as the settings require
+    run = run_program(stack_config(workerCount=workers, **single_node))
     roles = sorted((i.name, i.inputs["tags"]["Role"]) for i in run.of_type(INSTANCE))
     expected = [("kubeadm-lab-control-plane", "control-plane")]
     expected += [(f"kubeadm-lab-worker-{n}", "worker") for n in range(1, workers + 1)]
@@ -86,7 +87,7 @@ def test_control_plane_elastic_ip_is_allocated_independently_of_the_instance(def
 
 
 def test_single_node_cluster_looks_up_only_the_control_planes_ami():
-    run = run_program(stack_config(workerCount=0))
+    run = run_program(stack_config(workerCount=0, awsIntegration=False))
     assert len(ami_lookups(run)) == 1
 
 

@@ -251,3 +251,13 @@ def test_a_minor_without_a_pinned_cloud_controller_is_refused_with_aws_integrati
         kubernetesVersion="1.37",
     )
     assert run_program(stack_config(kubernetesVersion="1.37", awsIntegration=False)).error is None
+
+
+def test_a_single_node_cluster_with_aws_integration_is_refused_by_key():
+    run = run_program(stack_config(workerCount=0), expect_error=True)
+    message = str(run.error)
+    assert "kubeadm-aws:workerCount = 0 is invalid" in message and "awsIntegration false" in message
+    assert run.resources == [] or all(not r.custom for r in run.resources)  # nothing half-created
+    assert run_program(stack_config(workerCount=0, awsIntegration=False)).outputs["nodeNames"] == [
+        "kubeadm-lab-control-plane"
+    ]

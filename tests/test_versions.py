@@ -13,7 +13,7 @@ def test_every_offered_minor_is_documented_by_the_pinned_cni_or_warned(cni, mino
     manifest = versions.CNI_MANIFESTS[cni]
     with_cloud_controller = minor in versions.CLOUD_CONTROLLER_RELEASES
     run = run_program(
-        stack_config(cni=cni, kubernetesVersion=minor, workerCount=0, awsIntegration=with_cloud_controller)
+        stack_config(cni=cni, kubernetesVersion=minor, workerCount=1, awsIntegration=with_cloud_controller)
     )
     warned = [w for w in run.warnings if f"kubernetesVersion {minor} is outside the range" in w]
     if manifest.supports(minor):

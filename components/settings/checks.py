@@ -153,6 +153,20 @@ def _spot_workers_are_not_paused(values: dict[str, Any], problems: Problems) -> 
         )
 
 
+def _no_workloads_beside_the_cloud_role(values: dict[str, Any], problems: Problems) -> None:
+    """With awsIntegration the control planes' metadata service answers pods (hop limit 2: the cloud
+    controller and the EBS CSI controller run there and take the role from it); without workers every
+    pod runs there, and would hold the role too."""
+    if values["worker_count"] == 0 and values["aws_integration"]:
+        problems.add(
+            "workerCount",
+            0,
+            "with awsIntegration (the default) a cluster needs a worker: without one every pod runs on the "
+            "control plane, whose metadata service hands pods its IAM role. Set workerCount 1 or more, or "
+            "awsIntegration false",
+        )
+
+
 def _rules_within_quota(values: dict[str, Any], problems: Problems) -> None:
     from components.aws import security  # the rules are described there
 
@@ -183,5 +197,6 @@ CROSS_CHECKS: tuple[Callable[[dict[str, Any], Problems], None], ...] = (
     _pod_range_holds_every_node,
     _cloud_controller_for_the_minor,
     _spot_workers_are_not_paused,
+    _no_workloads_beside_the_cloud_role,
     _rules_within_quota,
 )

@@ -93,6 +93,8 @@ SETTINGS: tuple[Setting, ...] = (
         WholeNumber(0, MAX_WORKERS),
         "Number of worker nodes; 0 makes a single-node cluster whose control plane runs workloads.",
         on_change="adds workers, or drains, deletes and removes the highest-numbered ones",
+        also="0 only with awsIntegration false: every pod would run on the control plane, whose IAM role its "
+        "metadata service hands to pods for the add-ons",
     ),
     Setting(
         "controlPlaneInstanceType",
