@@ -57,6 +57,8 @@ def test_snapshots_expire_after_the_retention_and_the_newest_stays(days):
     }
     assert rules["expire-snapshots"]["filter"] == {"prefix": "etcd/snapshots/"}
     assert rules["expire-snapshots"]["expiration"] == {"days": days}
+    # An overwritten or deleted snapshot stays recoverable for the retention, not one day.
+    assert rules["expire-snapshots"]["noncurrentVersionExpiration"] == {"noncurrentDays": days}
     assert "expiration" not in rules["expire-replaced-latest"]  # latest.db itself never expires
     assert rules["expire-replaced-latest"]["noncurrentVersionExpiration"] == {"noncurrentDays": days}
 

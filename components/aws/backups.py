@@ -23,14 +23,16 @@ class EtcdBackupsArgs:
 
 def lifecycle_rules(retention_days: int) -> list[dict]:
     """Snapshots expire after the retention; the newest (latest.db) is never expired, only the copies it
-    replaced."""
+    replaced. A version that is overwritten or deleted early (by the control plane's role, which may
+    write there) stays for the retention too, so a node that turns against its backups cannot destroy
+    them sooner."""
     return [
         {
             "id": "expire-snapshots",
             "status": "Enabled",
             "filter": {"prefix": f"{BACKUP_PREFIX}/snapshots/"},
             "expiration": {"days": retention_days},
-            "noncurrent_version_expiration": {"noncurrent_days": 1},
+            "noncurrent_version_expiration": {"noncurrent_days": retention_days},
             "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
         },
         {
