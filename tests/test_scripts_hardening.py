@@ -51,8 +51,12 @@ SERVICE_CIDR, POD_CIDR = "10.96.0.0/12", "192.168.0.0/16"
 OTHER_NODE = node("lab-worker-2", ["10.0.0.6", "3.4.5.7", "ip-10-0-0-6.ap-south-1.compute.internal"])
 
 
-def approve(tmp_path: Path, requests: list[dict], *args: str) -> tuple[subprocess.CompletedProcess, FakeCluster]:
-    cluster = FakeCluster(tmp_path, {"csr": requests, "nodes": [node(NODE, ADDRESSES), OTHER_NODE]})
+def approve(
+    tmp_path: Path, requests: list[dict], *args: str, addresses: list[str] = ADDRESSES, answers=()
+) -> tuple[subprocess.CompletedProcess, FakeCluster]:
+    """The rendered approver run once over `requests`; the node asking has `addresses` in its status."""
+    nodes = [node(NODE, addresses), OTHER_NODE]
+    cluster = FakeCluster(tmp_path, {"csr": requests, "nodes": nodes}, answers=answers)
     script = script_rendering.render(APPROVER, SERVICE_CIDR=SERVICE_CIDR, POD_CIDR=POD_CIDR)
     (tmp_path / "approver.sh").write_text(script)
     result = cluster.run(f'bash "{tmp_path}/approver.sh" {" ".join(args)}', ADMIN_KUBECONFIG="/dev/null")
@@ -206,28 +210,19 @@ def crafted_cases():
 def test_a_crafted_request_is_refused(tmp_path, case):
     arguments, reason = crafted_cases()[case]
     request = crafted_request(**arguments)
-    addresses = [*ADDRESSES, "10.0.0.6"]  # what the compromised node claims in its status
-    cluster = FakeCluster(tmp_path, {"csr": [csr("csr-x", f"system:node:{NODE}", request)],
-                                     "nodes": [node(NODE, addresses), OTHER_NODE]})  # fmt: skip
-    (tmp_path / "approver.sh").write_text(
-        script_rendering.render(APPROVER, SERVICE_CIDR=SERVICE_CIDR, POD_CIDR=POD_CIDR)
+    # The compromised node also claims another node's address in its status.
+    result, cluster = approve(
+        tmp_path, [csr("csr-x", f"system:node:{NODE}", request)], addresses=[*ADDRESSES, "10.0.0.6"]
     )
-    result = cluster.run(f'bash "{tmp_path}/approver.sh"', ADMIN_KUBECONFIG="/dev/null")
     assert result.returncode == 0, result.stderr
     assert not [c for c in cluster.calls() if "approve" in c]
     assert "left csr-x pending" in result.stderr and reason in result.stderr, result.stderr
 
 
 def test_a_request_is_left_pending_when_the_other_nodes_cannot_be_read(tmp_path):
-    cluster = FakeCluster(
-        tmp_path,
-        {"csr": [csr("csr-z", f"system:node:{NODE}", crafted_request(good_names()))], "nodes": [node(NODE, ADDRESSES)]},
-        answers=[(r"^get nodes -o jsonpath", 1, "")],  # the API away for that one call
-    )
-    (tmp_path / "approver.sh").write_text(
-        script_rendering.render(APPROVER, SERVICE_CIDR=SERVICE_CIDR, POD_CIDR=POD_CIDR)
-    )
-    result = cluster.run(f'bash "{tmp_path}/approver.sh"', ADMIN_KUBECONFIG="/dev/null")
+    requests = [csr("csr-z", f"system:node:{NODE}", crafted_request(good_names()))]
+    # The API away for that one call.
+    result, cluster = approve(tmp_path, requests, answers=[(r"^get nodes -o jsonpath", 1, "")])
     assert not [c for c in cluster.calls() if "approve" in c]
     assert "left csr-z pending: the other nodes' addresses cannot be read" in result.stderr
 

@@ -21,9 +21,11 @@ from pulumi_policy.policy import PolicyCustomTimeouts
 POLICY_DIR = Path(__file__).resolve().parent.parent
 
 
+OPTIONS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
+
+
 def args_for(resource_type: str, props: dict) -> ResourceValidationArgs:
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
-    return ResourceValidationArgs(resource_type, props, f"urn:pulumi:dev::p::{resource_type}::r", "r", options, None)
+    return ResourceValidationArgs(resource_type, props, f"urn:pulumi:dev::p::{resource_type}::r", "r", OPTIONS, None)
 
 
 def violations(policy_function, resource_type: str, props: dict) -> list[str]:
@@ -208,9 +210,8 @@ def test_a_buckets_default_encryption_is_aes_or_kms(algorithm, found):
 
 
 def policy_resource(resource_type: str, name: str, props: dict, dependencies=()) -> PolicyResource:
-    options = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
     urn = f"urn:pulumi:dev::p::{resource_type}::{name}"
-    return PolicyResource(resource_type, props, urn, name, options, None, None, list(dependencies), {})
+    return PolicyResource(resource_type, props, urn, name, OPTIONS, None, None, list(dependencies), {})
 
 
 def stack_violations(policy_function, resources: list[PolicyResource]) -> list[tuple[str, str | None]]:

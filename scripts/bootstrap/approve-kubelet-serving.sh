@@ -37,7 +37,7 @@ other_nodes_addresses() {
 
 # Why the request of USER in REQUEST may not be approved; nothing when it may.
 refusal() {
-  local request="$1" user="$2" node read addresses others name
+  local request="$1" user="$2" node read subject addresses others name
   if [[ "$user" != system:node:* ]]; then
     echo "requested by $user, not by a node"
     return 0
@@ -47,8 +47,9 @@ refusal() {
     echo "$read"
     return 0
   fi
-  if [[ "$(sed -n 's/^subject //p' <<<"$read")" != "O=system:nodes,CN=system:node:$node" ]]; then
-    echo "its subject is $(sed -n 's/^subject //p' <<<"$read"), not that of node $node"
+  subject=$(sed -n 's/^subject //p' <<<"$read")
+  if [[ "$subject" != "O=system:nodes,CN=system:node:$node" ]]; then
+    echo "its subject is $subject, not that of node $node"
     return 0
   fi
   if ! addresses=$(node_addresses "$node" 2>/dev/null) || [[ -z "$addresses" ]]; then

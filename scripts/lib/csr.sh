@@ -98,9 +98,9 @@ def names(extensions):
         parts = elements(extension) if tag == 0x30 else []
         if not parts or parts[0][0] != 0x06 or oid(parts[0][1]) != SUBJECT_ALT_NAME or found is not None:
             raise Refused("it asks for an extension other than one subjectAltName")
-        found = elements(only(parts[-1][1], 0x30, "its subjectAltName")) if parts[-1][0] == 0x04 else None
-        if found is None:
+        if parts[-1][0] != 0x04:
             raise Refused("its subjectAltName is not what a kubelet sends")
+        found = elements(only(parts[-1][1], 0x30, "its subjectAltName"))
     return [checked_name(tag, value) for tag, value in found or []]
 
 

@@ -3,7 +3,7 @@
 # a missing passphrase, an output the stack does not have yet, a stack that does not exist; never a
 # traceback of a parser fed nothing.
 
-# Says why `pulumi` failed for STACK reading WHAT, from its error output ERROR; returns 1.
+# Says why `pulumi` failed for STACK reading WHAT, from its error output ERROR.
 explain_pulumi_failure() {
   local stack="$1" what="$2" error="$3"
   case "$error" in
@@ -22,7 +22,6 @@ explain_pulumi_failure() {
       echo "pulumi could not read $what of stack $stack (its message is above)" >&2
       ;;
   esac
-  return 1
 }
 
 # Runs `pulumi ARGS...` for STACK, printing what it prints; a failure is explained as reading WHAT.
@@ -31,12 +30,9 @@ pulumi_reading() {
   shift 2
   error=$(mktemp)
   pulumi "$@" --stack "$stack" 2>"$error" || status=$?
-  if ((status != 0)); then
-    explain_pulumi_failure "$stack" "$what" "$(<"$error")" || true
-    rm -f "$error"
-    return 1
-  fi
+  ((status == 0)) || explain_pulumi_failure "$stack" "$what" "$(<"$error")"
   rm -f "$error"
+  return "$status"
 }
 
 # Prints output NAME of STACK; more arguments (--json, --show-secrets) go to pulumi.
